@@ -1,0 +1,176 @@
+"""Settings: defaults, then a ``.env`` file, then the environment (which wins).
+
+Every key is documented in ``.env.example``. Secrets are kept out of ``repr()`` so a
+settings object can be logged or printed without leaking them.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import stat
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+
+from dotenv import dotenv_values
+
+from .errors import ConfigError, LLMNotConfigured
+
+log = logging.getLogger(__name__)
+
+SECRET_KEYS = ("wp_app_password", "openai_api_key")
+
+LLM_HOWTO = (
+    "No LLM configured: set OPENAI_API_KEY=sk-... (OpenAI), or OPENAI_BASE_URL to a local "
+    "OpenAI-compatible server (Ollama: http://localhost:11434/v1, vLLM: http://localhost:8000/v1, "
+    "LM Studio: http://localhost:1234/v1) together with PUBLISHER_MODEL=<model name>, "
+    "in the environment or in .env"
+)
+
+# USD per million tokens (input, output); PUBLISHER_PRICES overrides or adds entries.
+DEFAULT_PRICES = {
+    "gpt-4o-mini": (0.15, 0.60),
+    "gpt-4o": (2.50, 10.00),
+    "gpt-4.1-mini": (0.40, 1.60),
+    "gpt-4.1": (2.00, 8.00),
+}
+
+
+def _bool(value: str) -> bool:
+    return value.strip().lower() in ("1", "true", "yes", "on")
+
+
+def _default_db() -> str:
+    from platformdirs import user_data_dir
+    return "sqlite:///" + str(Path(user_data_dir("publisher")) / "publisher.db")
+
+
+def parse_prices(spec: str) -> dict[str, tuple[float, float]]:
+    """``"model=in/out,model2=in/out"`` in USD per million tokens."""
+    prices: dict[str, tuple[float, float]] = {}
+    for item in filter(None, (p.strip() for p in spec.split(","))):
+        try:
+            model, pair = item.split("=", 1)
+            cost_in, cost_out = pair.split("/", 1)
+            prices[model.strip()] = (float(cost_in), float(cost_out))
+        except ValueError:
+            raise ConfigError(
+                f"PUBLISHER_PRICES entry {item!r} is not model=input/output "
+                "(USD per million tokens), e.g. gpt-4o-mini=0.15/0.60") from None
+    return prices
+
+
+@dataclass(frozen=True)
+class Settings:
+    wp_url: str = ""
+    wp_username: str = ""
+    wp_app_password: str = field(default="", repr=False)
+    wp_transport: str = "rest"
+    wp_allow_insecure_http: bool = False
+    seo_plugin: str = "both"                 # yoast | rankmath | both | none
+    openai_api_key: str = field(default="", repr=False)
+    openai_base_url: str = ""
+    model: str = "gpt-4o-mini"
+    llm_timeout: float = 120.0
+    llm_retries: int = 3
+    http_timeout: float = 20.0
+    allow_private_urls: bool = False
+    min_words: int = 700
+    prices: dict = field(default_factory=lambda: dict(DEFAULT_PRICES))
+    db: str = ""
+    drafts_dir: str = "drafts"
+    default_status: str = "draft"
+    default_category: str = ""
+
+    ENV = {
+        "WP_URL": "wp_url", "WP_USERNAME": "wp_username", "WP_APP_PASSWORD": "wp_app_password",
+        "WP_TRANSPORT": "wp_transport", "WP_ALLOW_INSECURE_HTTP": "wp_allow_insecure_http",
+        "PUBLISHER_SEO_PLUGIN": "seo_plugin",
+        "OPENAI_API_KEY": "openai_api_key", "OPENAI_BASE_URL": "openai_base_url",
+        "PUBLISHER_MODEL": "model", "PUBLISHER_LLM_TIMEOUT": "llm_timeout",
+        "PUBLISHER_LLM_RETRIES": "llm_retries",
+        "PUBLISHER_HTTP_TIMEOUT": "http_timeout",
+        "PUBLISHER_ALLOW_PRIVATE_URLS": "allow_private_urls",
+        "PUBLISHER_MIN_WORDS": "min_words", "PUBLISHER_PRICES": "prices",
+        "PUBLISHER_DB": "db", "PUBLISHER_DRAFTS_DIR": "drafts_dir",
+        "PUBLISHER_STATUS": "default_status", "PUBLISHER_CATEGORY": "default_category",
+    }
+
+    @classmethod
+    def load(cls, env_file: str | os.PathLike | None = ".env",
+             environ: dict[str, str] | None = None) -> "Settings":
+        values: dict[str, str] = {}
+        if env_file and Path(env_file).is_file():
+            _warn_if_readable_by_others(Path(env_file))
+            values.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
+        values.update(os.environ if environ is None else environ)
+        return cls.from_mapping(values)
+
+    @classmethod
+    def from_mapping(cls, values: dict[str, str]) -> "Settings":
+        types = {f.name: f.type for f in fields(cls)}
+        kwargs: dict = {}
+        for env_key, name in cls.ENV.items():
+            raw = values.get(env_key)
+            if raw is None or raw == "":
+                continue
+            kwargs[name] = _convert(env_key, name, raw.strip(), types[name])
+        settings = cls(**kwargs)
+        if not settings.db:
+            settings = replace(settings, db=_default_db())
+        return settings
+
+    # --- what the stages ask of the settings -------------------------------------------
+
+    @property
+    def wordpress_configured(self) -> bool:
+        return bool(self.wp_url)
+
+    @property
+    def llm_configured(self) -> bool:
+        return bool(self.openai_api_key or self.openai_base_url)
+
+    def require_llm(self) -> None:
+        if not self.llm_configured:
+            raise LLMNotConfigured(LLM_HOWTO)
+
+    def require_wordpress(self) -> None:
+        missing = [k for k, v in (("WP_URL", self.wp_url), ("WP_USERNAME", self.wp_username),
+                                  ("WP_APP_PASSWORD", self.wp_app_password)) if not v]
+        if missing:
+            raise ConfigError(
+                f"WordPress is not configured: set {', '.join(missing)} in the environment or "
+                ".env (try a local site: scripts/wp-local start --env-file .env), or use --dry-run")
+
+    def price_of(self, model: str) -> tuple[float, float]:
+        return self.prices.get(model, (0.0, 0.0))
+
+    def secrets(self) -> list[str]:
+        return [v for v in (self.wp_app_password, self.openai_api_key) if v]
+
+
+def _convert(env_key: str, name: str, raw: str, kind) -> object:
+    if name == "prices":
+        return {**DEFAULT_PRICES, **parse_prices(raw)}
+    kind = str(kind)
+    try:
+        if kind == "bool":
+            return _bool(raw)
+        if kind == "int":
+            return int(raw)
+        if kind == "float":
+            return float(raw)
+    except ValueError:
+        raise ConfigError(f"{env_key}={raw!r} is not a valid {kind}; fix it in the environment "
+                          "or .env") from None
+    return raw
+
+
+def _warn_if_readable_by_others(path: Path) -> None:
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return
+    if mode & (stat.S_IRGRP | stat.S_IROTH):
+        log.warning("%s is readable by group or others and may hold secrets: chmod 600 %s",
+                    path, path)

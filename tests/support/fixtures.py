@@ -1,0 +1,1 @@
+"""Fixtures gathered from the support modules (each owns the server it starts)."""
