@@ -1,1 +1,2 @@
 """Fixtures gathered from the support modules (each owns the server it starts)."""
+from tests.support.fakellm import *  # noqa
