@@ -1,0 +1,162 @@
+"""The Python API behind the CLI: ``draft()`` one story, ``push()`` a prepared folder.
+
+Each returns an :class:`~publisher.models.Outcome`. The order of work is chosen so that nothing
+expensive happens before the cheap checks pass: settings, then the sources, then WordPress
+credentials, and only then the LLM.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from pathlib import Path
+
+from .config import Settings
+from .errors import PublisherError, QualityError
+from .models import Brief, Draft, Outcome, Report, SeoMeta, Source
+from . import pipeline
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class DraftRequest:
+    inputs: tuple[str, ...]
+    dry_run: bool = False
+    out_dir: str = ""
+    min_words: int | None = None
+    options: pipeline.Options = field(default_factory=pipeline.Options)
+
+
+def draft(request: DraftRequest, settings: Settings | None = None, *, stdin=None) -> Outcome:
+    """Turn the inputs (files, URLs, "-") into one French article and draft it."""
+    settings = settings or Settings.load()
+    sources, brief = load_inputs(request, settings, stdin)
+    settings.require_llm()
+    client, options = None, request.options
+    if not request.dry_run and settings.wordpress_configured:
+        settings.require_wordpress()
+        client, options = _connect(settings, options)
+    store = open_store(settings)
+    story = pipeline.story_hash(sources)
+    llm = make_llm(settings, store, story)
+    article, usage = pipeline.write(sources, brief, llm)
+    prepared = pipeline.finish(article, usage, sources, brief, llm, options)
+    if client is None or (options.strict and prepared.report.short):
+        outcome = _dry_run(prepared, request, settings, store, story)
+        if options.strict and prepared.report.short:
+            raise strict_failure(prepared.report, outcome.folder)
+        return outcome
+    return _push(client, prepared.draft, store, story, settings, prepared.seo, prepared.report)
+
+
+def push(folder: str | Path, settings: Settings | None = None, *,
+         status: str | None = None) -> Outcome:
+    """Publish exactly what a dry-run folder holds (payload.json; content.html if edited)."""
+    settings = settings or Settings.load()
+    draft_ = read_folder(Path(folder))
+    if status:
+        draft_ = replace(draft_, status=status)
+    settings.require_wordpress()
+    from .wordpress import open_client
+    client = open_client(settings)
+    client.check_auth()
+    store = open_store(settings)
+    story = draft_.source_hash or "push:" + str(Path(folder).resolve())
+    return _push(client, draft_, store, story, settings, None, None)
+
+
+# --- the steps ------------------------------------------------------------------------------
+
+def load_inputs(request: DraftRequest, settings: Settings, stdin=None) -> tuple[list[Source], Brief]:
+    from .net import Http
+    from .sources.load import load_sources
+    http = Http(timeout=settings.http_timeout, allow_private=settings.allow_private_urls)
+    sources, brief = load_sources(list(request.inputs), http=http, settings=settings, stdin=stdin)
+    if request.min_words:
+        brief = replace(brief, min_words=request.min_words)
+    return sources, brief
+
+
+def _connect(settings: Settings, options: pipeline.Options):
+    """Check credentials before any token is spent; learn the site's categories."""
+    from .wordpress import open_client
+    client = open_client(settings)
+    client.check_auth()
+    categories = tuple(getattr(client, "category_names", lambda: [])())
+    return client, replace(options, categories=categories or options.categories,
+                           category=options.category or settings.default_category)
+
+
+def make_llm(settings: Settings, store, story: str):
+    from .writer.llm import LLM
+    recorder = (lambda usage: store.record_llm_call(usage, story)) if store else None
+    return LLM(settings, recorder=recorder)
+
+
+def open_store(settings: Settings):
+    from .state.db import Store
+    store = Store(settings.db)
+    store.migrate()
+    return store
+
+
+def _dry_run(prepared: pipeline.Prepared, request: DraftRequest, settings: Settings, store,
+             story: str) -> Outcome:
+    from .render.preview import write_dry_run
+    folder = Path(request.out_dir or default_folder(settings, prepared.draft))
+    write_dry_run(folder, prepared.draft, prepared.seo, prepared.report)
+    outcome = Outcome("dry_run", draft=prepared.draft, report=prepared.report,
+                      seo=prepared.seo, folder=str(folder))
+    store.record_outcome(story, outcome)
+    return outcome
+
+
+def _push(client, draft_: Draft, store, story: str, settings: Settings,
+          seo: SeoMeta | None, report: Report | None) -> Outcome:
+    try:
+        post = client.create_post(draft_)
+    except PublisherError as err:
+        outcome = Outcome("failed", reason=err.reason, error=str(err), draft=draft_,
+                          report=report, seo=seo)
+        store.record_outcome(story, outcome)
+        raise
+    store.record_post(settings.wp_url, story, draft_.source_hash, post)
+    outcome = Outcome("drafted", post=post, draft=draft_, report=report, seo=seo)
+    store.record_outcome(story, outcome)
+    return outcome
+
+
+def default_folder(settings: Settings, draft_: Draft) -> Path:
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    return Path(settings.drafts_dir) / f"{stamp}-{draft_.slug or 'article'}"
+
+
+def read_folder(folder: Path) -> Draft:
+    """Read a dry-run folder; content.html, when present, is the editor's final say."""
+    payload_path = folder / "payload.json"
+    if not payload_path.is_file():
+        raise PublisherError(f"{folder}: no payload.json here; give the folder that "
+                             "`publisher draft --dry-run` wrote", reason="bad_folder")
+    try:
+        data = json.loads(payload_path.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise PublisherError(f"{payload_path}: not valid JSON ({exc}); fix the edit or "
+                             "re-run the dry run", reason="bad_folder") from None
+    draft_ = Draft.from_dict(data)
+    content = folder / "content.html"
+    if content.is_file():
+        draft_ = replace(draft_, content=content.read_text(encoding="utf-8"))
+    if not draft_.title.strip() or not draft_.content.strip():
+        raise PublisherError(f"{payload_path}: title or content is empty; nothing to push",
+                             reason="bad_folder")
+    return draft_
+
+
+def strict_failure(report: Report, folder: str) -> QualityError:
+    return QualityError(f"article is {report.word_count} words, under the {report.target_words} "
+                        f"asked (--strict): not pushed, saved in {folder}; add material to the "
+                        "source or lower --min-words", reason="too_short")

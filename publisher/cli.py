@@ -1,0 +1,178 @@
+"""Command line: each command parses its options, calls one API function, prints the result.
+
+Exit codes (cron can act on them): 0 all good, 1 the work failed (or --strict refused a short
+article), 2 configuration or usage error.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+
+import click
+
+from . import __version__
+
+STATUSES = ["draft", "pending", "future", "publish"]
+
+
+class RedactSecrets(logging.Filter):
+    """Last line of defence: no log record may carry a configured secret."""
+
+    def __init__(self, secrets: list[str]):
+        super().__init__()
+        self.secrets = [s for s in secrets if len(s) >= 6]
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        for secret in self.secrets:
+            message = message.replace(secret, "***")
+        record.msg, record.args = message, ()
+        return True
+
+
+def _setup(verbose: int, env_file: str | None):
+    from .config import Settings
+    settings = Settings.load(env_file or ".env")
+    level = logging.WARNING - 10 * min(verbose, 2)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(RedactSecrets(settings.secrets()))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    return settings
+
+
+def _fail(err: Exception) -> None:
+    from .errors import ConfigError
+    click.echo(f"Error: {err}", err=True)
+    sys.exit(2 if isinstance(err, (ConfigError, click.UsageError)) else 1)
+
+
+def run(fn):
+    """Call the library; turn its errors into one line on stderr and an exit code."""
+    from .errors import PublisherError
+    try:
+        return fn()
+    except PublisherError as err:
+        _fail(err)
+
+
+common = [
+    click.option("--env-file", type=click.Path(dir_okay=False), default=None,
+                 help="Settings file (default: .env in the current folder)."),
+    click.option("-v", "--verbose", count=True, help="-v: one line per HTTP/LLM call; -vv: debug."),
+]
+
+
+def with_common(f):
+    for option in reversed(common):
+        f = option(f)
+    return f
+
+
+@click.group()
+@click.version_option(__version__, prog_name="publisher")
+def main():
+    """Turn news articles into SEO-ready French WordPress drafts."""
+
+
+@main.command()
+@click.argument("inputs", nargs=-1, required=True)
+@click.option("--dry-run", is_flag=True, help="Write payload, block HTML and preview to a folder; push nothing.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), help="Folder for --dry-run (default: drafts/<date>-<slug>).")
+@click.option("--min-words", type=click.IntRange(100, 5000), help="Target length (default 700 or the brief's).")
+@click.option("--strict", is_flag=True, help="Fail (exit 1) instead of pushing an article under the target length.")
+@click.option("--status", type=click.Choice(STATUSES), default=None, help="Post status (default draft; publish only when asked).")
+@click.option("--date", default="", help="Publication date (ISO 8601) for --status future.")
+@click.option("--image", default="", help="Featured image: a file or an http(s) URL.")
+@click.option("--image-alt", default="", help="Alt text for --image (default: the title).")
+@click.option("--image-credit", default="", help="Credit shown as the image caption.")
+@click.option("--category", default="", help="Category name (must exist on the site).")
+@click.option("--transport", type=click.Choice(["rest", "xmlrpc"]), default=None, help="WordPress API (default rest).")
+@click.option("--allow-insecure-http", is_flag=True, help="Allow credentials over plain HTTP to a non-local site (lab only).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object per draft.")
+@with_common
+def draft(inputs, dry_run, out_dir, min_words, strict, status, date, image, image_alt,
+          image_credit, category, transport, allow_insecure_http, as_json, env_file, verbose):
+    """Draft one article from INPUTS (files, URLs, or - for stdin); several inputs about the
+    same story give one article crediting each."""
+    from . import api, output
+    from .pipeline import Options
+    settings = _overrides(_setup(verbose, env_file), transport, allow_insecure_http)
+    options = Options(status=status or settings.default_status, date=date, strict=strict,
+                      image=image, image_alt=image_alt, image_credit=image_credit,
+                      category=category, seo_plugin=settings.seo_plugin)
+    if options.status == "future" and not date:
+        _fail(click.UsageError("--status future needs --date (e.g. 2026-12-01T08:00:00)"))
+    request = api.DraftRequest(tuple(inputs), dry_run=dry_run, out_dir=out_dir or "",
+                               min_words=min_words, options=options)
+    outcome = run(lambda: api.draft(request, settings, stdin=sys.stdin))
+    output.show(outcome, as_json=as_json, wordpress=settings.wordpress_configured and not dry_run)
+    sys.exit(output.exit_code(outcome))
+
+
+@main.command()
+@click.argument("folder", type=click.Path(exists=True, file_okay=False))
+@click.option("--status", type=click.Choice(STATUSES), default=None, help="Override the status in payload.json.")
+@click.option("--transport", type=click.Choice(["rest", "xmlrpc"]), default=None)
+@click.option("--allow-insecure-http", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@with_common
+def push(folder, status, transport, allow_insecure_http, as_json, env_file, verbose):
+    """Push a dry-run FOLDER (possibly hand-edited) to WordPress, exactly as it is."""
+    from . import api, output
+    settings = _overrides(_setup(verbose, env_file), transport, allow_insecure_http)
+    outcome = run(lambda: api.push(folder, settings, status=status))
+    output.show(outcome, as_json=as_json, wordpress=True)
+    sys.exit(output.exit_code(outcome))
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True)
+@with_common
+def doctor(as_json, env_file, verbose):
+    """Check WordPress, credentials, companion plugin, LLM and database before spending tokens."""
+    from . import doctor as doctor_
+    settings = _setup(verbose, env_file)
+    results = doctor_.run_checks(settings)
+    if as_json:
+        click.echo(json.dumps([r.__dict__ for r in results], ensure_ascii=False))
+    else:
+        for r in results:
+            mark = {"ok": "ok  ", "warn": "warn", "fail": "FAIL", "skip": "skip"}[r.status]
+            click.echo(f"[{mark}] {r.name}: {r.detail}" + (f"\n       fix: {r.fix}" if r.fix else ""))
+    sys.exit(2 if any(r.status == "fail" for r in results) else 0)
+
+
+@main.command()
+@click.option("--limit", default=20, show_default=True)
+@click.option("--json", "as_json", is_flag=True)
+@with_common
+def history(limit, as_json, env_file, verbose):
+    """What publisher did: drafts with their links, skips and failures with their reasons."""
+    from . import api
+    settings = _setup(verbose, env_file)
+    rows = run(lambda: api.open_store(settings).history(limit))
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False, default=str))
+        return
+    for row in rows:
+        link = row.get("edit_link") or row.get("link") or ""
+        why = row.get("reason") or ""
+        click.echo(f"{row.get('created_at', '')}  {row.get('kind', ''):8} {why:16} {link}")
+
+
+def _overrides(settings, transport, allow_insecure_http):
+    from dataclasses import replace
+    if transport:
+        settings = replace(settings, wp_transport=transport)
+    if allow_insecure_http:
+        settings = replace(settings, wp_allow_insecure_http=True)
+    return settings
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
