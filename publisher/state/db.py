@@ -1,0 +1,333 @@
+"""publisher's own records: sources seen, outcomes, posts, LLM calls, feed polling.
+
+One ``Store`` per database URL. SQLite is the default (``sqlite:////path/publisher.db``); a
+deployment that outgrows one machine points the same code at PostgreSQL
+(``postgresql://user:pw@host/db``, driven by psycopg v3, which the workflow engine brings
+too). All SQL is SQLAlchemy Core and runs unchanged on both.
+
+Secrets have no column here. As a second line of defence every text value written is scrubbed
+of the secrets the Store was given and of passwords embedded in URLs (``https://u:pw@host``).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+from sqlalchemy import (Column, Connection, Engine, Float, Integer, MetaData, Table, Text,
+                        and_, create_engine, event, func, insert, select, text)
+from sqlalchemy.engine import make_url
+from sqlalchemy.pool import StaticPool
+
+from ..errors import ConfigError
+from ..models import Outcome, PostResult, Usage
+from .migrations import MIGRATIONS, schema_table
+
+log = logging.getLogger(__name__)
+
+SQLITE_BUSY_SECONDS = 30.0
+_PG_MIGRATION_LOCK = 7_304_551_201  # any constant: serialises concurrent migrate() calls
+_URL_PASSWORD = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/\s:@]*:[^/\s@]*@")
+
+md = MetaData()
+schema = schema_table(md)
+
+
+def _table(name: str, *cols: tuple[str, Any]) -> Table:
+    return Table(name, md, *(Column(c, t, primary_key=(i == 0)) for i, (c, t) in enumerate(cols)))
+
+
+# The current shape of each table, for queries; migrations.py is what creates them.
+sources = _table("publisher_sources", ("story_id", Text), ("url", Text), ("source_hash", Text),
+                 ("title", Text), ("first_seen", Text))
+outcomes = _table("publisher_outcomes", ("id", Integer), ("story_id", Text), ("kind", Text),
+                  ("reason", Text), ("error", Text), ("attempts", Integer), ("post_id", Integer),
+                  ("edit_link", Text), ("link", Text), ("created_at", Text))
+posts = _table("publisher_posts", ("id", Integer), ("site", Text), ("post_id", Integer),
+               ("story_id", Text), ("source_hash", Text), ("link", Text), ("edit_link", Text),
+               ("status", Text), ("slug", Text), ("created_at", Text))
+llm_calls = _table("publisher_llm_calls", ("id", Integer), ("story_id", Text), ("model", Text),
+                   ("purpose", Text), ("input_tokens", Integer), ("output_tokens", Integer),
+                   ("seconds", Float), ("cost", Float), ("finish_reason", Text),
+                   ("created_at", Text))
+feeds = _table("publisher_feeds", ("url", Text), ("etag", Text), ("last_modified", Text),
+               ("last_polled", Text), ("last_status", Text))
+feed_items = _table("publisher_feed_items", ("id", Integer), ("feed_url", Text), ("guid", Text),
+                    ("story_id", Text), ("link", Text), ("title", Text), ("published", Text),
+                    ("seen_at", Text))
+
+TABLES = (sources, outcomes, posts, llm_calls, feeds, feed_items)
+
+
+def now() -> str:
+    """UTC, ISO 8601, fixed width: sorts as text the same way on every database."""
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def engine_url(url: str) -> str:
+    """Accept the usual spellings and pick psycopg v3 for PostgreSQL (no psycopg2 here)."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def make_engine(url: str) -> Engine:
+    try:
+        parsed = make_url(engine_url(url))
+    except Exception:
+        raise ConfigError(f"PUBLISHER_DB={url!r} is not a database URL; use "
+                          "sqlite:////absolute/path/publisher.db or postgresql://user@host/db") from None
+    if parsed.get_backend_name() == "sqlite":
+        return _sqlite_engine(parsed)
+    if parsed.get_backend_name() == "postgresql":
+        return create_engine(parsed, pool_pre_ping=True)
+    raise ConfigError(f"PUBLISHER_DB: {parsed.get_backend_name()} is not supported; use a "
+                      "sqlite:/// or postgresql:// URL")
+
+
+def _sqlite_engine(parsed) -> Engine:
+    database = parsed.database or ""
+    memory = database in ("", ":memory:")
+    if not memory:
+        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    kwargs: dict[str, Any] = {"connect_args": {"timeout": SQLITE_BUSY_SECONDS}}
+    if memory:
+        kwargs.update(poolclass=StaticPool, connect_args={"check_same_thread": False})
+    engine = create_engine(parsed, **kwargs)
+    event.listen(engine, "connect", _sqlite_on_connect)
+    event.listen(engine, "begin", _sqlite_on_begin)
+    return engine
+
+
+def _sqlite_on_connect(dbapi_conn, _record) -> None:
+    # We issue BEGIN ourselves (below), so the driver must not open transactions on its own.
+    dbapi_conn.isolation_level = None
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")        # readers don't block the one writer
+    cur.execute(f"PRAGMA busy_timeout={int(SQLITE_BUSY_SECONDS * 1000)}")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.close()
+
+
+def _sqlite_on_begin(conn: Connection) -> None:
+    # IMMEDIATE takes the write lock up front: several processes writing then wait on the busy
+    # timeout instead of failing with "database is locked" when a read upgrades to a write.
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+class Store:
+    """The state database. ``Store(url)`` creates the file's folder and migrates the schema."""
+
+    def __init__(self, url: str, *, secrets: Iterable[str] = (), migrate: bool = True):
+        self.engine = make_engine(url)
+        self.dialect = self.engine.dialect.name
+        self._secrets = tuple(s for s in secrets if s)
+        if migrate:
+            self.migrate()
+
+    def __repr__(self) -> str:
+        return f"Store({self.engine.url!r})"   # SQLAlchemy masks the password
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # --- schema --------------------------------------------------------------------------
+
+    def schema_version(self) -> int:
+        with self.engine.connect() as conn:
+            if not self.engine.dialect.has_table(conn, schema.name):
+                return 0
+            return conn.scalar(select(func.coalesce(func.max(schema.c.version), 0)))
+
+    def migrate(self, target: int | None = None) -> list[int]:
+        """Apply pending migrations up to ``target`` (default: all); return the versions applied.
+        Safe to call from several processes at once."""
+        target = len(MIGRATIONS) if target is None else target
+        applied = []
+        for version in range(1, target + 1):
+            if self._apply(version):
+                applied.append(version)
+        if applied:
+            log.info("state schema migrated to version %s", applied[-1])
+        return applied
+
+    def _apply(self, version: int) -> bool:
+        migration = MIGRATIONS[version - 1]
+        with self.engine.begin() as conn:
+            if self.dialect == "postgresql":
+                conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_MIGRATION_LOCK})
+            schema.create(conn, checkfirst=True)
+            current = conn.scalar(select(func.coalesce(func.max(schema.c.version), 0)))
+            if current > len(MIGRATIONS):
+                raise ConfigError(f"the state database is at schema version {current}, newer "
+                                  f"than this publisher knows ({len(MIGRATIONS)}); upgrade publisher")
+            if current >= version:
+                return False
+            migration(conn)
+            conn.execute(insert(schema).values(version=version, name=migration.__name__,
+                                               applied_at=now()))
+        return True
+
+    # --- writing -------------------------------------------------------------------------
+
+    def _clean(self, values: dict[str, Any]) -> dict[str, Any]:
+        return {k: self._scrub(v) if isinstance(v, str) else v for k, v in values.items()}
+
+    def _scrub(self, value: str) -> str:
+        for secret in self._secrets:
+            value = value.replace(secret, "***")
+        return _URL_PASSWORD.sub(r"\1***@", value)
+
+    def _insert(self, table: Table, **values: Any) -> int | None:
+        with self.engine.begin() as conn:
+            result = conn.execute(insert(table).values(**self._clean(values)))
+            pk = result.inserted_primary_key
+            return pk[0] if pk else None
+
+    def _upsert(self, table: Table, keys: Sequence[str], values: dict[str, Any],
+                keep: Sequence[str] = ()) -> None:
+        """Insert, or update the row with the same ``keys`` (leaving ``keep`` columns as they
+        were). ON CONFLICT has the same spelling in SQLite and PostgreSQL."""
+        values = self._clean(values)
+        stmt = _dialect_insert(self.dialect)(table).values(**values)
+        changes = {c: stmt.excluded[c] for c in values if c not in keys and c not in keep}
+        stmt = (stmt.on_conflict_do_update(index_elements=list(keys), set_=changes) if changes
+                else stmt.on_conflict_do_nothing(index_elements=list(keys)))
+        with self.engine.begin() as conn:
+            conn.execute(stmt)
+
+    def record_llm_call(self, usage: Usage, story_id: str = "") -> int:
+        return self._insert(
+            llm_calls, story_id=story_id, model=usage.model, purpose=usage.purpose,
+            input_tokens=usage.input_tokens, output_tokens=usage.output_tokens,
+            seconds=usage.seconds, cost=usage.cost, finish_reason=usage.finish_reason,
+            created_at=now())
+
+    def record_outcome(self, story_id: str, outcome: Outcome, attempts: int = 1) -> int:
+        post = outcome.post
+        return self._insert(
+            outcomes, story_id=story_id, kind=outcome.kind, reason=outcome.reason or "",
+            error=outcome.error or "", attempts=attempts, post_id=post.id if post else None,
+            edit_link=post.edit_link if post else "", link=post.link if post else "",
+            created_at=now())
+
+    def record_post(self, site: str, story_id: str, source_hash: str, post: PostResult) -> None:
+        """Remember a WordPress post; the same (site, post id) again updates it (reused post)."""
+        self._upsert(posts, ("site", "post_id"), dict(
+            site=site.rstrip("/"), post_id=post.id, story_id=story_id, source_hash=source_hash,
+            link=post.link, edit_link=post.edit_link, status=post.status, slug=post.slug,
+            created_at=now()), keep=("created_at",))
+
+    def mark_source(self, story_id: str, url: str, source_hash: str, title: str) -> None:
+        self._upsert(sources, ("story_id",), dict(
+            story_id=story_id, url=url, source_hash=source_hash, title=title,
+            first_seen=now()), keep=("first_seen",))
+
+    def save_feed_cache(self, url: str, etag: str | None, last_modified: str | None,
+                        status: str) -> None:
+        """Remember a poll. ``None`` for a validator keeps the one stored (e.g. after a
+        failure); ``""`` forgets it (the server stopped sending it)."""
+        values = dict(url=url, last_polled=now(), last_status=status,
+                      etag=etag or "", last_modified=last_modified or "")
+        keep = tuple(k for k, v in (("etag", etag), ("last_modified", last_modified)) if v is None)
+        self._upsert(feeds, ("url",), values, keep=keep)
+
+    def mark_item(self, feed_url: str, guid: str, story_id: str, link: str, title: str,
+                  published: str) -> None:
+        self._upsert(feed_items, ("feed_url", "guid"), dict(
+            feed_url=feed_url, guid=guid, story_id=story_id, link=link, title=title,
+            published=published or "", seen_at=now()), keep=("seen_at",))
+
+    # --- reading -------------------------------------------------------------------------
+
+    def _one(self, stmt) -> dict[str, Any] | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(stmt).mappings().first()
+        return dict(row) if row else None
+
+    def _all(self, stmt) -> list[dict[str, Any]]:
+        with self.engine.connect() as conn:
+            return [dict(r) for r in conn.execute(stmt).mappings()]
+
+    def post_for_story(self, story_id: str) -> dict[str, Any] | None:
+        """The latest post made for this story, on any site."""
+        return self._one(select(posts).where(posts.c.story_id == story_id)
+                         .order_by(posts.c.id.desc()).limit(1))
+
+    def post_for_hash(self, site: str, source_hash: str) -> dict[str, Any] | None:
+        """The latest post on ``site`` made from this exact source text."""
+        return self._one(select(posts).where(posts.c.site == site.rstrip("/"),
+                                             posts.c.source_hash == source_hash)
+                         .order_by(posts.c.id.desc()).limit(1))
+
+    def history(self, limit: int = 50) -> list[dict[str, Any]]:
+        """Latest outcomes first, with the source's title/URL and the post's status/slug."""
+        joined = (outcomes.outerjoin(sources, sources.c.story_id == outcomes.c.story_id)
+                  .outerjoin(posts, and_(posts.c.story_id == outcomes.c.story_id,
+                                         posts.c.post_id == outcomes.c.post_id)))
+        stmt = (select(outcomes, sources.c.title, sources.c.url.label("source_url"),
+                       posts.c.site, posts.c.status.label("post_status"), posts.c.slug)
+                .select_from(joined).order_by(outcomes.c.id.desc()).limit(limit))
+        rows = self._all(stmt)
+        for row in rows:        # an outcome without a post or source: "" rather than None
+            for key in ("title", "source_url", "site", "post_status", "slug"):
+                row[key] = row[key] or ""
+        return rows
+
+    def failed_story_ids(self) -> list[str]:
+        """Stories whose latest outcome is a failure: the ones worth retrying."""
+        latest = (select(func.max(outcomes.c.id).label("id"))
+                  .group_by(outcomes.c.story_id).subquery())
+        stmt = (select(outcomes.c.story_id).join(latest, latest.c.id == outcomes.c.id)
+                .where(outcomes.c.kind == "failed").order_by(outcomes.c.id))
+        with self.engine.connect() as conn:
+            return list(conn.scalars(stmt))
+
+    def usage_totals(self, story_id: str | None = None) -> dict[str, Any]:
+        c = llm_calls.c
+        stmt = select(func.count().label("calls"),
+                      func.coalesce(func.sum(c.input_tokens), 0).label("input_tokens"),
+                      func.coalesce(func.sum(c.output_tokens), 0).label("output_tokens"),
+                      func.coalesce(func.sum(c.cost), 0.0).label("cost"))
+        if story_id is not None:
+            stmt = stmt.where(c.story_id == story_id)
+        row = self._one(stmt) or {}
+        return {"calls": int(row["calls"]), "input_tokens": int(row["input_tokens"]),
+                "output_tokens": int(row["output_tokens"]), "cost": round(float(row["cost"]), 6)}
+
+    def feed_cache(self, url: str) -> tuple[str, str]:
+        """(ETag, Last-Modified) from the last poll of this feed; empty strings if none."""
+        row = self._one(select(feeds.c.etag, feeds.c.last_modified).where(feeds.c.url == url))
+        return (row["etag"], row["last_modified"]) if row else ("", "")
+
+    def feed_status(self, url: str) -> dict[str, Any] | None:
+        return self._one(select(feeds).where(feeds.c.url == url))
+
+    def item_seen(self, feed_url: str, guid: str) -> bool:
+        row = self._one(select(feed_items.c.id).where(feed_items.c.feed_url == feed_url,
+                                                      feed_items.c.guid == guid))
+        return row is not None
+
+    def dump(self) -> dict[str, list[dict[str, Any]]]:
+        """Every row of every publisher table (for support and for the no-secrets test)."""
+        return {t.name: self._all(select(t)) for t in (schema, *TABLES)}
+
+
+def _dialect_insert(dialect: str):
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+        return pg_insert
+    if dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+        return sqlite_insert
+    raise ConfigError(f"database {dialect} is not supported; use SQLite or PostgreSQL")

@@ -1,0 +1,118 @@
+"""Versioned schema changes for publisher's own tables, applied in order, each in a transaction.
+
+Every migration is frozen once released: it declares the tables *as they were at that
+version* (its own MetaData), never the current ones from ``db.py``, so that upgrading an old
+database replays exactly what a fresh one went through. To change the schema, append a new
+function to ``MIGRATIONS``; never edit an old one.
+
+Portable SQL only (SQLAlchemy Core): the same migrations run on SQLite and PostgreSQL. All our
+tables are prefixed ``publisher_`` because the workflow engine keeps its own in the same
+database. Free text is ``Text`` (no length that PostgreSQL would enforce and SQLite would not);
+timestamps are ISO 8601 UTC strings, which sort correctly and read the same on both.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from sqlalchemy import (Column, Connection, Float, Index, Integer, MetaData, Table, Text,
+                        UniqueConstraint)
+
+SCHEMA_TABLE = "publisher_schema"
+
+
+def schema_table(metadata: MetaData) -> Table:
+    """One row per applied migration; the database's version is the highest one."""
+    return Table(
+        SCHEMA_TABLE, metadata,
+        Column("version", Integer, primary_key=True, autoincrement=False),
+        Column("name", Text, nullable=False),
+        Column("applied_at", Text, nullable=False),
+    )
+
+
+def m001_core(conn: Connection) -> None:
+    """Sources seen, outcomes, WordPress posts and LLM calls."""
+    md = MetaData()
+    Table(
+        "publisher_sources", md,
+        Column("story_id", Text, primary_key=True),
+        Column("url", Text, nullable=False, default=""),
+        Column("source_hash", Text, nullable=False, default=""),
+        Column("title", Text, nullable=False, default=""),
+        Column("first_seen", Text, nullable=False),
+    )
+    Table(
+        "publisher_outcomes", md,
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        Column("story_id", Text, nullable=False, index=True),
+        Column("kind", Text, nullable=False),            # drafted | dry_run | skipped | failed
+        Column("reason", Text, nullable=False, default=""),
+        Column("error", Text, nullable=False, default=""),
+        Column("attempts", Integer, nullable=False, default=1),
+        Column("post_id", Integer),
+        Column("edit_link", Text, nullable=False, default=""),
+        Column("link", Text, nullable=False, default=""),
+        Column("created_at", Text, nullable=False),
+    )
+    Table(
+        "publisher_posts", md,
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        Column("site", Text, nullable=False),
+        Column("post_id", Integer, nullable=False),
+        Column("story_id", Text, nullable=False, index=True),
+        Column("source_hash", Text, nullable=False, default=""),
+        Column("link", Text, nullable=False, default=""),
+        Column("edit_link", Text, nullable=False, default=""),
+        Column("status", Text, nullable=False, default=""),
+        Column("slug", Text, nullable=False, default=""),
+        Column("created_at", Text, nullable=False),
+        UniqueConstraint("site", "post_id", name="publisher_posts_site_post_id"),
+        Index("publisher_posts_site_hash", "site", "source_hash"),
+    )
+    Table(
+        "publisher_llm_calls", md,
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        Column("story_id", Text, nullable=False, default="", index=True),
+        Column("model", Text, nullable=False),
+        Column("purpose", Text, nullable=False, default=""),
+        Column("input_tokens", Integer, nullable=False, default=0),
+        Column("output_tokens", Integer, nullable=False, default=0),
+        Column("seconds", Float, nullable=False, default=0.0),
+        Column("cost", Float, nullable=False, default=0.0),
+        Column("finish_reason", Text, nullable=False, default=""),
+        Column("created_at", Text, nullable=False),
+    )
+    md.create_all(conn)
+
+
+def m002_feeds(conn: Connection) -> None:
+    """Feed polling: conditional-GET validators per feed, and the items already handled."""
+    md = MetaData()
+    Table(
+        "publisher_feeds", md,
+        Column("url", Text, primary_key=True),
+        Column("etag", Text, nullable=False, default=""),
+        Column("last_modified", Text, nullable=False, default=""),
+        Column("last_polled", Text, nullable=False, default=""),
+        Column("last_status", Text, nullable=False, default=""),
+    )
+    Table(
+        "publisher_feed_items", md,
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        Column("feed_url", Text, nullable=False),
+        Column("guid", Text, nullable=False),
+        Column("story_id", Text, nullable=False, default="", index=True),
+        Column("link", Text, nullable=False, default=""),
+        Column("title", Text, nullable=False, default=""),
+        Column("published", Text, nullable=False, default=""),
+        Column("seen_at", Text, nullable=False),
+        UniqueConstraint("feed_url", "guid", name="publisher_feed_items_feed_guid"),
+    )
+    md.create_all(conn)
+
+
+Migration = Callable[[Connection], None]
+
+# Version N is MIGRATIONS[N - 1]. Append only.
+MIGRATIONS: list[Migration] = [m001_core, m002_feeds]
