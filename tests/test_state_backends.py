@@ -1,0 +1,68 @@
+"""Database URLs for the state tests: SQLite always, PostgreSQL when one is reachable.
+
+PostgreSQL comes from ``PUBLISHER_TEST_PG`` (a URL), else from the private cluster made by
+``scripts/pg-local start`` when it was initialised once on this machine (``.pg-local/``).
+Each test gets its own throwaway database so tests never see each other's rows.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import uuid
+from functools import lru_cache
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from publisher.state.db import engine_url
+
+ROOT = Path(__file__).resolve().parents[1]
+PG_SKIP = ("no PostgreSQL: set PUBLISHER_TEST_PG=postgresql://user:pw@host/db "
+           "or run scripts/pg-local start once")
+
+
+@lru_cache(maxsize=1)
+def pg_url() -> str:
+    """The admin URL of a reachable PostgreSQL, or "" when there is none."""
+    url = os.environ.get("PUBLISHER_TEST_PG", "")
+    if not url and (ROOT / ".pg-local" / "password").exists():
+        try:
+            done = subprocess.run([str(ROOT / "scripts" / "pg-local"), "start"], check=True,
+                                  capture_output=True, text=True, timeout=60)
+            url = done.stdout.strip().splitlines()[-1]
+        except (subprocess.SubprocessError, OSError, IndexError):
+            return ""
+    return url
+
+
+def _admin(url: str):
+    return create_engine(engine_url(url), isolation_level="AUTOCOMMIT")
+
+
+def fresh_pg_database(url: str):
+    """Create an empty database next to ``url``; yield its URL; drop it afterwards."""
+    name = "pubtest_" + uuid.uuid4().hex[:12]
+    admin = _admin(url)
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(engine_url(url)).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request, tmp_path):
+    """A URL to an empty database, once per backend."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path}/state/publisher.db"
+        return
+    url = pg_url()
+    if not url:
+        pytest.skip(PG_SKIP)
+    yield from fresh_pg_database(url)
