@@ -1,1 +1,28 @@
+"""WordPress: drafts over the REST API (client.py), XML-RPC as a fallback (xmlrpc.py).
 
+    client = open_client(settings)        # REST or XML-RPC, from WP_TRANSPORT
+    user = client.check_auth()            # AuthError / ForbiddenError with what to do
+    post = client.create_post(draft)      # PostResult; status "draft" unless asked
+"""
+
+from __future__ import annotations
+
+from ..config import Settings
+from ..errors import ConfigError
+from ..net import Http
+from .client import WordPressClient
+from .terms import resolve_terms
+
+__all__ = ["WordPressClient", "open_client", "resolve_terms"]
+
+
+def open_client(settings: Settings, http: Http | None = None):
+    """The client for ``settings.wp_transport``: "rest" (default) or "xmlrpc"."""
+    transport = (settings.wp_transport or "rest").strip().lower()
+    if transport == "rest":
+        return WordPressClient(settings, http)
+    if transport in ("xmlrpc", "xml-rpc"):
+        from .xmlrpc import XmlRpcClient
+        return XmlRpcClient(settings, http)
+    raise ConfigError(f"WP_TRANSPORT={settings.wp_transport!r} is not 'rest' or 'xmlrpc'; "
+                      "use rest unless the site's REST API is disabled")
