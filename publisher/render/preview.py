@@ -1,0 +1,311 @@
+"""The editor's preview page and the dry-run folder.
+
+``render_preview`` builds one standalone HTML page (inline CSS, no script, nothing loaded from
+outside, ``lang="fr"``): the article as it will read, a Google-style search result cut where
+Google cuts, the checklist in green/orange/red, the outline, tags, length, warnings,
+untraceable claims, sources and LLM usage. Every dynamic string is escaped; the article body is
+sanitized once more (a person may have edited it) and its block comments stripped.
+
+``write_dry_run`` writes the folder ``publisher push DIR`` reads back (``read_dry_run``).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from dataclasses import asdict, dataclass
+from html import escape
+from importlib import resources
+from pathlib import Path
+from typing import Any, Iterable
+from urllib.parse import urlsplit
+
+from ..errors import PublisherError
+from ..models import Check, Draft, Report, SeoMeta
+from . import sanitize
+
+FORMAT = "publisher-draft/1"
+
+# Google's result title is 20px Arial cut near 600px; the snippet 14px Arial cut near 920px
+# (two lines) and ~160 characters, whichever comes first. Widths are Arial's advance widths
+# in 1/1000 em (identical to Helvetica's AFM metrics); accents take their base letter's width.
+TITLE_PX, TITLE_SIZE = 600, 20
+DESC_PX, DESC_SIZE, DESC_CHARS = 920, 14, 160
+_ARIAL = dict(zip(
+    " !\"#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_`"
+    "abcdefghijklmnopqrstuvwxyz{|}~",
+    [278, 278, 355, 556, 556, 889, 667, 191, 333, 333, 389, 584, 278, 333, 278, 278,
+     *[556] * 10, 278, 278, 584, 584, 584, 556, 1015,
+     667, 667, 722, 722, 667, 611, 778, 722, 278, 500, 667, 556, 833, 722, 778, 667, 778, 722,
+     667, 611, 722, 667, 944, 667, 667, 611, 278, 278, 278, 469, 556, 333,
+     556, 556, 500, 556, 556, 278, 556, 556, 222, 222, 500, 222, 833, 556, 556, 556, 556, 333,
+     500, 278, 556, 500, 722, 500, 500, 500, 334, 260, 334, 584]))
+_ARIAL.update({"«": 556, "»": 556, "’": 222, "‘": 222, "“": 333, "”": 333, "—": 1000,
+               "–": 556, "…": 1000, "€": 556, "\u00a0": 278, "\u202f": 200, "œ": 944,
+               "Œ": 1000, "æ": 889, "Æ": 1000, "ß": 611})
+ELLIPSIS = " …"
+STATUS = {"bad": ("Problèmes", "Problème"), "ok": ("Améliorations", "À améliorer"),
+          "good": ("Bons résultats", "Bon")}
+
+
+# ---------------------------------------------------------------------------- SERP maths
+
+def text_width(text: str, size_px: float) -> float:
+    """Rendered width in px of ``text`` in Arial at ``size_px`` (estimate, ±3 %)."""
+    units = 0
+    for ch in text:
+        base = unicodedata.normalize("NFD", ch)[0]
+        units += _ARIAL.get(ch, _ARIAL.get(base, 556))
+    return units * size_px / 1000
+
+
+def cut(text: str, max_px: float, size_px: float, max_chars: int = 10_000) -> tuple[str, bool]:
+    """``text`` as Google shows it: whole if it fits, else cut at a word and ended by " …"."""
+    text = " ".join(text.split())
+    if text_width(text, size_px) <= max_px and len(text) <= max_chars:
+        return text, False
+    words, shown = text.split(" "), ""
+    for word in words:
+        candidate = f"{shown} {word}".strip()
+        fits = text_width(candidate + ELLIPSIS, size_px) <= max_px
+        if not fits or len(candidate) + len(ELLIPSIS) > max_chars:
+            break
+        shown = candidate
+    if not shown:                            # one enormous word: cut inside it
+        shown = words[0]
+        while shown and text_width(shown + ELLIPSIS, size_px) > max_px:
+            shown = shown[:-1]
+    return shown.rstrip(" ,;:.-–—") + ELLIPSIS, True
+
+
+@dataclass(frozen=True)
+class Serp:
+    """One search result as Google would draw it, plus the numbers an editor tunes."""
+
+    site: str
+    crumbs: str
+    title: str
+    title_cut: bool
+    title_px: int
+    description: str
+    description_cut: bool
+    description_chars: int
+
+
+def serp(seo: SeoMeta, *, site_url: str = "", slug: str = "", fallback_title: str = "",
+         fallback_description: str = "") -> Serp:
+    host = urlsplit(site_url).hostname or "votre-site.fr"
+    root = f"https://{host}" if not site_url else site_url.rstrip("/").split("?")[0]
+    path = (seo.slug or slug).strip("/")
+    path, _ = cut(path, 300, 12) if path else ("", False)
+    crumbs = f"{root} › {path}" if path else root
+    full_title = seo.meta_title or fallback_title
+    title, title_cut = cut(full_title, TITLE_PX, TITLE_SIZE)
+    full_desc = seo.meta_description or fallback_description
+    desc, desc_cut = cut(full_desc, DESC_PX, DESC_SIZE, DESC_CHARS)
+    return Serp(host.removeprefix("www."), crumbs, title, title_cut,
+                round(text_width(" ".join(full_title.split()), TITLE_SIZE)), desc, desc_cut,
+                len(" ".join(full_desc.split())))
+
+
+# ---------------------------------------------------------------------------- page parts
+
+def _e(value: Any) -> str:
+    return escape(str(value), quote=True)
+
+
+def _panel(title: str, body: str, cls: str = "") -> str:
+    return f'<section class="panel {cls}"><h2>{_e(title)}</h2>{body}</section>'
+
+
+def _items(values: Iterable[str], cls: str = "plain") -> str:
+    lis = "".join(f"<li>{_e(v)}</li>" for v in values)
+    return f'<ul class="{cls}">{lis}</ul>' if lis else '<p class="muted">Aucun.</p>'
+
+
+def _serp_panel(s: Serp) -> str:
+    initial = _e(s.site[:1].upper() or "?")
+    notes = [f"Titre SEO : {s.title_px} px sur {TITLE_PX} px"
+             + (" — coupé par Google" if s.title_cut else ""),
+             f"Méta-description : {s.description_chars} caractères (idéal 120–{DESC_CHARS})"
+             + (" — coupée par Google" if s.description_cut else "")]
+    body = (f'<div class="serp" id="serp"><div class="site"><span class="favicon">{initial}'
+            f'</span><span><span class="site-name">{_e(s.site)}</span><br>'
+            f'<span class="crumbs">{_e(s.crumbs)}</span></span></div>'
+            f'<span class="title" id="serp-title">{_e(s.title)}</span>'
+            f'<div class="desc" id="serp-description">{_e(s.description)}</div></div>'
+            f'<ul class="serp-notes">{"".join(f"<li>{_e(n)}</li>" for n in notes)}</ul>')
+    return _panel("Aperçu dans Google", body)
+
+
+def _check_item(check: Check) -> str:
+    status = check.status if check.status in STATUS else "ok"
+    detail = f'<span class="check-detail">{_e(check.detail)}</span>' if check.detail else ""
+    return (f'<li class="check {status}" data-check="{_e(check.id)}" '
+            f'title="{_e(STATUS[status][1])}"><span class="dot"></span>'
+            f'<span><span class="check-label">{_e(check.label)}</span>{detail}</span></li>')
+
+
+def _checks_panel(checks: tuple[Check, ...]) -> str:
+    if not checks:
+        return _panel("Contrôles SEO et lisibilité", '<p class="muted">Aucun contrôle.</p>')
+    counts = "".join(f'<span class="{k}"><span class="dot"></span>{sum(c.status == k for c in checks)}'
+                     f" {_e(STATUS[k][0].lower())}</span>" for k in STATUS)
+    groups = []
+    for key, (title, _) in STATUS.items():    # problems first: what the editor must fix
+        found = [c for c in checks if (c.status if c.status in STATUS else "ok") == key]
+        if found:
+            groups.append(f'<h3 class="group">{_e(title)}</h3><ul class="checks">'
+                          f'{"".join(map(_check_item, found))}</ul>')
+    body = f'<div class="summary">{counts}</div>{"".join(groups)}'
+    return _panel("Contrôles SEO et lisibilité", body, "checklist")
+
+
+def _facts_panel(draft: Draft, seo: SeoMeta) -> str:
+    tags = "".join(f'<span class="tag">{_e(t)}</span>' for t in (seo.tags or draft.tags))
+    category = seo.category or ", ".join(draft.categories)
+    rows = [("Requête cible", _e(seo.keyphrase) or '<span class="muted">—</span>'),
+            ("Slug", _e(seo.slug or draft.slug)),
+            ("Catégorie", _e(category) or '<span class="muted">—</span>'),
+            ("Étiquettes", tags or '<span class="muted">—</span>'),
+            ("Statut", _e(draft.status) + (f" ({_e(draft.date)})" if draft.date else ""))]
+    body = "".join(f"<dt>{_e(k)}</dt><dd>{v}</dd>" for k, v in rows)
+    return _panel("Référencement", f'<dl class="facts">{body}</dl>')
+
+
+def _length_panel(draft: Draft, report: Report) -> str:
+    words = report.word_count or draft.word_count
+    target = report.target_words or 700
+    ratio = min(words / target, 1.0) if target else 1.0
+    color = "#1e8e3e" if words >= target else "#d93025"
+    verdict = "objectif atteint" if words >= target else f"il manque {target - words} mots"
+    body = (f'<p id="word-count"><strong>{words} mots</strong> pour un objectif de {target}'
+            f' — {_e(verdict)}</p><div class="meter"><span style="width:{ratio:.0%};'
+            f'background:{color}"></span></div>')
+    return _panel("Longueur", body)
+
+
+def outline_of(draft: Draft, seo: SeoMeta) -> tuple[str, ...]:
+    if seo.outline:
+        return seo.outline
+    found = re.findall(r"<h2[^>]*>(.*?)</h2>", draft.content, re.S)
+    return tuple(sanitize.clean_text(h) for h in found)
+
+
+def _outline_panel(outline: tuple[str, ...]) -> str:
+    lis = "".join(f"<li>{_e(h)}</li>" for h in outline)
+    body = f'<ol class="outline">{lis}</ol>' if lis else '<p class="muted">Aucun intertitre.</p>'
+    return _panel("Plan (intertitres H2)", body)
+
+
+def _notes_panels(draft: Draft, report: Report) -> str:
+    warnings = list(dict.fromkeys((*report.warnings, *draft.warnings)))
+    parts = [_panel("Avertissements", _items(warnings, "plain warn"), "warnings")]
+    if report.untraceable:
+        parts.append(_panel("Chiffres et citations introuvables dans les sources",
+                            _items(report.untraceable, "plain warn"), "untraceable"))
+    if report.repairs:
+        parts.append(_panel("Corrections automatiques", _items(report.repairs)))
+    sources = report.sources or tuple(u for u in (draft.source_url,) if u)
+    parts.append(_panel("Sources", _items(sources)))
+    return "".join(parts)
+
+
+def _usage_panel(report: Report) -> str:
+    cost = f"{report.cost:.4f}".replace(".", ",")
+    head = (f"<p>{report.llm_calls} appel(s), {report.tokens_in} jetons en entrée, "
+            f"{report.tokens_out} en sortie, coût estimé {cost} $</p>")
+    rows = "".join(f"<tr><td>{_e(u.purpose)}</td><td>{_e(u.model)}</td>"
+                   f'<td class="num">{u.input_tokens}</td><td class="num">{u.output_tokens}</td>'
+                   f'<td class="num">{u.seconds:.1f} s</td></tr>' for u in report.usage)
+    table = ('<table class="usage"><tr><th>Étape</th><th>Modèle</th><th class="num">Entrée</th>'
+             f'<th class="num">Sortie</th><th class="num">Durée</th></tr>{rows}</table>'
+             if rows else "")
+    return _panel("Utilisation du modèle", head + table, "usage")
+
+
+def _article(draft: Draft) -> str:
+    body = sanitize.strip_delimiters(sanitize.clean_document(draft.content, mode="any"))
+    excerpt = f'<p class="excerpt">{_e(draft.excerpt)}</p>' if draft.excerpt else ""
+    image = ""
+    if draft.image:
+        credit = f" — crédit : {_e(draft.image_credit)}" if draft.image_credit else ""
+        image = (f'<div class="image">Image à la une : {_e(draft.image)}'
+                 f"{' — texte alternatif : ' + _e(draft.image_alt) if draft.image_alt else ''}"
+                 f"{credit}</div>")
+    return (f'<article class="post"><div class="post-body"><h1 id="post-title">'
+            f"{_e(draft.title)}</h1>{excerpt}{image}{body}</div></article>")
+
+
+def _css() -> str:
+    return resources.files(__package__).joinpath("preview.css").read_text(encoding="utf-8")
+
+
+def render_preview(draft: Draft, seo: SeoMeta, report: Report, *, site_url: str = "") -> str:
+    """The standalone preview page (a string of HTML) for one draft."""
+    snippet = serp(seo, site_url=site_url, slug=draft.slug, fallback_title=draft.title,
+                   fallback_description=draft.excerpt)
+    aside = "".join([_serp_panel(snippet), _checks_panel(report.checks),
+                     _length_panel(draft, report), _facts_panel(draft, seo),
+                     _outline_panel(outline_of(draft, seo)), _notes_panels(draft, report),
+                     _usage_panel(report)])
+    csp = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
+    return (f'<!DOCTYPE html>\n<html lang="fr"><head><meta charset="utf-8">'
+            f'<meta http-equiv="Content-Security-Policy" content="{csp}">'
+            f'<meta name="viewport" content="width=device-width, initial-scale=1">'
+            f"<title>Aperçu — {_e(draft.title)}</title><style>{_css()}</style></head><body>"
+            f'<header class="bar"><strong>Aperçu du brouillon</strong>'
+            f'<span class="status">non publié</span><span class="meta">'
+            f"{_e(snippet.crumbs)}</span></header>"
+            f"<main>{_article(draft)}<aside>{aside}</aside></main></body></html>\n")
+
+
+# ---------------------------------------------------------------------------- dry-run folder
+
+def write_dry_run(folder: Path, draft: Draft, seo: SeoMeta, report: Report, *,
+                  site_url: str = "") -> Path:
+    """Write a dry-run folder and return it. Files:
+
+    ``payload.json`` — format ``publisher-draft/1``: one JSON object holding every field of
+        ``Draft.to_dict()`` at the top level (title, content, excerpt, slug, status, date, tags,
+        categories, meta, image, image_alt, image_credit, source_url, source_hash,
+        word_count, warnings), plus ``"seo"`` (SeoMeta fields), ``"report"``
+        (``Report.to_dict()``) and ``"format": "publisher-draft/1"``.
+    ``content.html`` — the Gutenberg block HTML. A person may edit it; ``publisher push DIR``
+        then uses it instead of ``payload["content"]`` (see ``read_dry_run``).
+    ``preview.html`` — the editor's preview page (``render_preview``).
+    """
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    payload = {**draft.to_dict(), "seo": asdict(seo), "report": report.to_dict(),
+               "format": FORMAT}
+    (folder / "payload.json").write_text(json.dumps(payload, ensure_ascii=False, indent=2) + "\n",
+                                         encoding="utf-8")
+    (folder / "content.html").write_text(draft.content + "\n", encoding="utf-8")
+    (folder / "preview.html").write_text(render_preview(draft, seo, report, site_url=site_url),
+                                         encoding="utf-8")
+    return folder
+
+
+def read_dry_run(folder: Path) -> tuple[Draft, dict[str, Any]]:
+    """(Draft, raw payload) from a dry-run folder; an edited ``content.html`` wins.
+
+    The edited HTML is sanitized again (no script, style, iframe, event handler; only our
+    block types survive) but its links are the editor's own choice, so any http(s) link stays.
+    """
+    folder = Path(folder)
+    try:
+        payload = json.loads((folder / "payload.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError) as err:
+        raise PublisherError(f"{folder / 'payload.json'}: cannot read it ({err}); run "
+                             "`publisher draft … --dry-run` again", reason="bad_dry_run")
+    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
+        raise PublisherError(f"{folder / 'payload.json'} is not a {FORMAT} payload; run "
+                             "`publisher draft … --dry-run` again", reason="bad_dry_run")
+    edited = folder / "content.html"
+    if edited.is_file():
+        payload = {**payload, "content": edited.read_text(encoding="utf-8").strip()}
+    draft = Draft.from_dict(payload)
+    clean = sanitize.clean_document(draft.content, mode="any")
+    return Draft.from_dict({**draft.to_dict(), "content": clean}), payload

@@ -1,0 +1,237 @@
+"""The allow-list every piece of LLM text goes through before it can reach WordPress.
+
+Whatever the model returns (or a hostile source page makes it return), only these survive:
+``<strong> <em> <a href> <br>`` inline, and, in a whole document, the block-level tags that our
+Gutenberg markup uses (``<p> <h2>…<h6> <ul> <ol> <li> <blockquote> <cite>``) with two fixed
+classes. Script, style, iframe, svg… are removed *with their contents*; every attribute other
+than ``href`` is dropped; ``href`` must be an absolute http(s) URL that the link policy allows,
+else the ``<a>`` is unwrapped to its text. Text such as ``<script>`` written as text comes out
+escaped (``&lt;script&gt;``), never live.
+
+Link policies (``mode``), given the URLs of the sources:
+    "host"   the link's host is one of the sources' hosts (``www.`` ignored)  ← default
+    "exact"  the link is one of the sources' URLs (fragment ignored)
+    "none"   no link survives
+    "any"    any http(s) link survives: for HTML an editor wrote by hand, never for LLM output
+
+nh3 strips every comment, Gutenberg's block delimiters included, so ``clean_document`` swaps
+each allowed delimiter for a private-use placeholder, sanitizes the whole document in one nh3
+pass (so container blocks such as lists and quotes keep their structure), then rebuilds the
+delimiters itself from a canonical form. A placeholder can only survive in text, so a comment
+can only come back where the document had one, and only as a delimiter we wrote.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from functools import partial
+from typing import Iterable, Literal
+from urllib.parse import urlsplit
+
+import nh3
+
+LinkMode = Literal["host", "exact", "none", "any"]
+
+INLINE_TAGS = frozenset({"strong", "em", "b", "i", "a", "br"})
+BLOCK_TAGS = INLINE_TAGS | {"p", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "li", "blockquote",
+                            "cite"}
+# Removed with everything inside them: their text is code or chrome, never article prose.
+DROP_WITH_CONTENT = frozenset({"script", "style", "iframe", "object", "embed", "noscript",
+                               "template", "svg", "math", "textarea", "select", "title",
+                               "xmp", "noembed", "noframes", "frameset", "head"})
+CLASSES = {**{f"h{n}": {"wp-block-heading"} for n in range(2, 7)},
+           "blockquote": {"wp-block-quote"}, "p": {"publisher-sources"}}
+
+# Block names we emit, and the only attributes each may carry (name → validator).
+BLOCK_ATTRS = {
+    "paragraph": {"className": lambda v: v == "publisher-sources"},
+    "heading": {"level": lambda v: type(v) is int and 2 <= v <= 6},
+    "list": {"ordered": lambda v: type(v) is bool},
+    "list-item": {},
+    "quote": {},
+}
+
+_OPEN, _CLOSE = "\ue000", "\ue001"          # placeholder brackets (Unicode private use area)
+_PLACEHOLDER = re.compile(f"{_OPEN}(\\d+){_CLOSE}")
+_COMMENT = re.compile(r"<!--(.*?)(?:-->|--!>|$)", re.S)
+_DELIMITER = re.compile(r"\s*(/)?wp:([a-z][a-z0-9-]*)\s*(\{.*\})?\s*(/)?\s*", re.S)
+_BARE_ANCHOR = re.compile(r"<a>(.*?)</a>", re.S)
+_RENAME = re.compile(r"<(/?)(b|i)>")
+_SPACES = re.compile(r"[ \t\r\n\f\v]+")
+_URL_OK = re.compile(r"[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]+")
+
+
+# ---------------------------------------------------------------------------- links
+
+def _host_key(url: str) -> tuple[str, int | None] | None:
+    """(host without ``www.``, explicit port) of an absolute http(s) URL, else None."""
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        return None
+    if "@" in parts.netloc:                 # user:pass@ hides the real host from readers
+        return None
+    host = parts.hostname.lower().rstrip(".")
+    return (host[4:] if host.startswith("www.") else host), port
+
+
+def _exact_key(url: str) -> str | None:
+    key = _host_key(url)
+    if key is None:
+        return None
+    parts = urlsplit(url.strip())
+    return f"{key[0]}:{key[1]}{parts.path or '/'}?{parts.query}"
+
+
+class LinkPolicy:
+    """Decides whether an href may stay, given the sources' URLs and a mode."""
+
+    def __init__(self, allowed_links: Iterable[str] = (), mode: LinkMode = "host"):
+        if mode not in ("host", "exact", "none", "any"):
+            raise ValueError(f"unknown link policy {mode!r}: use host, exact, none or any")
+        self.mode = mode
+        links = [u for u in allowed_links if u]
+        self.hosts = {k for k in map(_host_key, links) if k}
+        self.urls = {k for k in map(_exact_key, links) if k}
+
+    def allows(self, url: str) -> bool:
+        url = url.strip()
+        if self.mode == "none" or not _URL_OK.fullmatch(url) or _host_key(url) is None:
+            return False
+        if self.mode == "any":
+            return True
+        if self.mode == "exact":
+            return _exact_key(url) in self.urls
+        return _host_key(url) in self.hosts
+
+
+def _attribute_filter(policy: LinkPolicy, tag: str, attr: str, value: str) -> str | None:
+    if tag == "a" and attr == "href":
+        return value.strip() if policy.allows(value) else None
+    if attr == "class":                      # allowed_classes has already filtered the values
+        return value
+    return None
+
+
+# ---------------------------------------------------------------------------- inline
+
+def _nh3(html: str, tags: Iterable[str], policy: LinkPolicy) -> str:
+    tags = set(tags)
+    out = nh3.clean(
+        html, tags=tags, clean_content_tags=set(DROP_WITH_CONTENT),
+        attributes={"a": {"href"}} if "a" in tags else {},
+        attribute_filter=partial(_attribute_filter, policy),
+        allowed_classes={t: c for t, c in CLASSES.items() if t in tags},
+        url_schemes={"http", "https"}, link_rel=None, strip_comments=True)
+    out = _RENAME.sub(lambda m: f"<{m[1]}{'strong' if m[2] == 'b' else 'em'}>", out)
+    # An <a> whose href was refused is left bare by nh3: keep only its text.
+    return _BARE_ANCHOR.sub(r"\1", out)
+
+
+def clean_inline(html: str, allowed_links: Iterable[str] = (), *,
+                 mode: LinkMode = "host") -> str:
+    """One paragraph's worth of LLM HTML → safe inline HTML (strong, em, a href, br).
+
+    ``<b>``/``<i>`` become ``<strong>``/``<em>``; runs of whitespace become one space (a
+    newline inside a Gutenberg paragraph is not a line break, ``<br>`` is).
+    """
+    html = html.replace(_OPEN, "").replace(_CLOSE, "")
+    out = _nh3(_SPACES.sub(" ", html), INLINE_TAGS, LinkPolicy(allowed_links, mode))
+    return _SPACES.sub(" ", out).strip()        # again: removed tags leave double spaces
+
+
+def clean_text(html: str) -> str:
+    """Text only (headings, labels): every tag dropped, script-like contents removed, escaped."""
+    html = html.replace(_OPEN, "").replace(_CLOSE, "")
+    return _SPACES.sub(" ", _nh3(html, (), LinkPolicy(mode="none"))).strip()
+
+
+# ---------------------------------------------------------------------------- documents
+
+def delimiter(name: str, attrs: dict | None = None, *, closing: bool = False) -> str:
+    """The canonical Gutenberg comment for a block we allow (attrs already validated)."""
+    if closing:
+        return f"<!-- /wp:{name} -->"
+    payload = f" {json.dumps(attrs, separators=(',', ':'), ensure_ascii=False)}" if attrs else ""
+    return f"<!-- wp:{name}{payload} -->"
+
+
+def _parse_delimiter(body: str) -> tuple[str, str, dict] | None:
+    """("open"|"close", name, attrs) for an allowed delimiter comment body, else None."""
+    m = _DELIMITER.fullmatch(body)
+    if not m or m[2] not in BLOCK_ATTRS or m[4]:       # self-closing blocks: none of ours
+        return None
+    if m[1]:
+        return None if m[3] else ("close", m[2], {})
+    try:
+        attrs = json.loads(m[3]) if m[3] else {}
+    except ValueError:
+        return None
+    rules = BLOCK_ATTRS[m[2]]
+    if not isinstance(attrs, dict):
+        return None
+    kept = {k: v for k, v in attrs.items() if k in rules and rules[k](v)}
+    return "open", m[2], kept
+
+
+def _to_placeholders(html: str) -> tuple[str, list[tuple[str, str, dict]]]:
+    found: list[tuple[str, str, dict]] = []
+
+    def swap(m: re.Match) -> str:
+        parsed = _parse_delimiter(m[1])
+        if parsed is None:
+            return ""                        # any other comment: gone
+        found.append(parsed)
+        return f"{_OPEN}{len(found) - 1}{_CLOSE}"
+
+    html = html.replace(_OPEN, "").replace(_CLOSE, "")
+    return _COMMENT.sub(swap, html), found
+
+
+def _balanced(order: list[int], found: list[tuple[str, str, dict]]) -> set[int]:
+    """Indexes of delimiters that pair up properly; strays and unclosed openers are dropped."""
+    keep: set[int] = set()
+    stack: list[int] = []
+    for i in order:
+        kind, name, _ = found[i]
+        if kind == "open":
+            stack.append(i)
+        elif stack and found[stack[-1]][1] == name:
+            keep.update((stack.pop(), i))
+        elif name in [found[j][1] for j in stack]:   # close the inner ones left open
+            while found[stack[-1]][1] != name:
+                stack.pop()
+            keep.update((stack.pop(), i))
+    return keep
+
+
+def clean_document(html: str, allowed_links: Iterable[str] = (), *,
+                   mode: LinkMode = "host") -> str:
+    """A whole Gutenberg document → the same document holding only allowed tags and blocks.
+
+    Block delimiters for paragraph, heading, list, list-item and quote are kept (rebuilt in
+    canonical form, unknown attributes dropped); any other comment, ``wp:html`` included, is
+    removed. Delimiters that do not pair up are dropped, so the result always parses.
+    """
+    swapped, found = _to_placeholders(html)
+    out = _nh3(swapped, BLOCK_TAGS, LinkPolicy(allowed_links, mode))
+    order = [int(m[1]) for m in _PLACEHOLDER.finditer(out)]
+    keep = _balanced(order, found)
+
+    def restore(m: re.Match) -> str:
+        i = int(m[1])
+        if i not in keep:
+            return ""
+        kind, name, attrs = found[i]
+        return delimiter(name, attrs, closing=kind == "close")
+
+    return _PLACEHOLDER.sub(restore, out)
+
+
+def strip_delimiters(html: str) -> str:
+    """The HTML a reader sees: block comments removed (for the preview)."""
+    return _COMMENT.sub("", html)
