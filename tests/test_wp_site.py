@@ -9,6 +9,7 @@ import subprocess
 import sys
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 import requests
@@ -236,8 +237,7 @@ def test_env_file_gets_the_role_and_keeps_other_lines(wp_site, tmp_path):
 
 
 def test_credentials_are_stored_private(wp_site):
-    state = WP_LOCAL.parent.parent / ".wp-local"
-    state = type(state)(os.environ.get("PUBLISHER_WP_DIR") or state)
+    state = Path(os.environ.get("PUBLISHER_WP_DIR") or WP_LOCAL.parent.parent / ".wp-local")
     site_json = state / "sites" / wp_site.name / "site.json"
     assert stat.S_IMODE(site_json.stat().st_mode) == 0o600
     assert stat.S_IMODE((state / "mariadb" / "credentials.json").stat().st_mode) == 0o600
