@@ -155,6 +155,8 @@ class RestApi:
 
     def send(self, method: str, route: str, *, auth: bool = True, **kwargs) -> requests.Response:
         """One request to the API; the response is returned whatever its status."""
+        if auth:
+            self.credentials(self.site_url)     # refuse plain http before any request goes out
         url = self.url(route)
         if auth:
             kwargs["auth"] = self.credentials(url)
