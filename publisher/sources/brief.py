@@ -45,7 +45,7 @@ _TOPIC = re.compile(
     r"\b(?:article|texte|text|seo|words?|mots?|subheadings?|headings?|sous-titres?|intertitres?"
     r"|tone|ton|style|french|francais|english|anglais|language|langue|h2)\b")
 
-_WORDS = re.compile(r"(\d{2,6}(?:[\s.,\u202f\xa0]\d{3})?)\s*(?:words?|mots?)\b")
+_WORDS = re.compile(r"(\d{1,6}(?:[\s.,\u202f\xa0]\d{3})?)\s*(?:words?|mots?)\b")
 
 # Tone words an editor may ask for, mapped to the French name the writer understands.
 TONES = {
