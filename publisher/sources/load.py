@@ -41,6 +41,9 @@ def load_source(spec: str, *, http: Http | None = None, settings=None,
     if spec == "-":
         return source_from_text(_read_stdin(stdin), origin="-", default_words=words)
     if _URL.match(spec):
+        if not spec.lower().startswith(("http://", "https://")):
+            raise SourceError(f"{spec}: only http(s) addresses can be fetched; download the "
+                              "article and give the file instead", reason="not_http")
         return _load_url(spec, http or _http(settings)), None
     return _load_file(Path(spec), origin=spec, default_words=words)
 
