@@ -1,0 +1,210 @@
+"""Poll one RSS or Atom feed: conditional GET through ``net.Http``, parse with feedparser.
+
+Never raises for a feed problem: a feed that is down, gone or garbled comes back as a
+``FeedResult`` with status ``"failed"`` and a named reason, so one bad feed never stops a run.
+
+Reasons: ``unreachable`` (refused, timeout, DNS), ``http_<status>``, ``malformed`` (not a
+feed and nothing usable in it), ``empty`` (a valid feed without items; status stays ``ok``),
+and the network guard's own (``unsafe_url``, ``too_large``, ``too_many_redirects``).
+
+Validators (ETag, Last-Modified) are remembered in the store when the poll succeeds. A runner
+that wants at-least-once handling passes ``remember=False`` and calls ``remember_feed()`` once
+the items are safely queued: otherwise a crash in between would leave them behind a 304.
+"""
+
+from __future__ import annotations
+
+import calendar
+import hashlib
+import logging
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Literal
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
+
+import feedparser
+from bs4 import BeautifulSoup
+
+from ..errors import PublisherError
+from ..net import Http
+
+if TYPE_CHECKING:
+    from ..state.db import Store
+
+log = logging.getLogger(__name__)
+
+UNREACHABLE = {"connection_failed", "timeout", "dns_failed", "network"}
+
+# Query parameters that only say where a click came from: they never change the article.
+TRACKING_PARAMS = {
+    "fbclid", "gclid", "dclid", "gbraid", "wbraid", "msclkid", "yclid", "igshid", "twclid",
+    "mc_cid", "mc_eid", "xtor", "xtref", "_ga", "_gl", "ocid", "cmpid", "ncid", "sr_share",
+    "ref_src", "ref_url", "spm", "__twitter_impression", "ito", "s_cid", "wt_mc", "wt.mc_id",
+}
+TRACKING_PREFIXES = ("utm_", "at_", "mtm_", "pk_", "ns_", "hsa_", "oly_")
+
+
+@dataclass(frozen=True)
+class FeedItem:
+    guid: str
+    link: str
+    title: str
+    summary: str = ""                 # plain text, tags stripped
+    published: str = ""               # ISO 8601 UTC ("2023-09-28T10:15:00Z"), "" if unknown
+    feed_url: str = ""
+
+
+@dataclass(frozen=True)
+class FeedResult:
+    url: str
+    status: Literal["ok", "not_modified", "failed"]
+    reason: str = ""
+    error: str = ""
+    items: list[FeedItem] = field(default_factory=list)
+    etag: str = ""
+    last_modified: str = ""
+    title: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.status != "failed"
+
+
+def fetch_feed(url: str, http: Http, store: "Store | None" = None, *,
+               remember: bool = True) -> FeedResult:
+    """Fetch and parse one feed; see the module docstring for statuses and reasons."""
+    etag, last_modified = store.feed_cache(url) if store else ("", "")
+    try:
+        resp = http.get_public(url, headers=_conditional_headers(etag, last_modified))
+    except PublisherError as exc:
+        reason = "unreachable" if exc.reason in UNREACHABLE else exc.reason
+        return _finish(FeedResult(url, "failed", reason, str(exc)), store, remember)
+    if resp.status_code == 304:
+        result = FeedResult(url, "not_modified", etag=resp.headers.get("ETag") or etag,
+                            last_modified=resp.headers.get("Last-Modified") or last_modified)
+        return _finish(result, store, remember)
+    if resp.status_code >= 400:
+        return _finish(FeedResult(url, "failed", f"http_{resp.status_code}",
+                                  f"{url} answered HTTP {resp.status_code}; check the feed address"),
+                       store, remember)
+    result = parse_feed(resp.content, url, headers=dict(resp.headers))
+    return _finish(result, store, remember)
+
+
+def parse_feed(body: bytes, url: str, headers: dict[str, str] | None = None) -> FeedResult:
+    """Turn a feed document into items. Bozo feeds that still have entries are accepted."""
+    headers = {k.lower(): v for k, v in (headers or {}).items()}
+    response_headers = {"content-location": url}
+    if headers.get("content-type"):
+        response_headers["content-type"] = headers["content-type"]
+    parsed = feedparser.parse(body, response_headers=response_headers)
+    broken = _broken(parsed)
+    if not parsed.entries and (broken or not parsed.get("version")):
+        return FeedResult(url, "failed", "malformed",
+                          f"{url} is not a readable RSS or Atom feed ({broken or 'no feed'}); "
+                          "open it in a browser and check the address")
+    if broken:
+        log.warning("feed %s is not well-formed (%s); keeping its %d entries", url, broken,
+                    len(parsed.entries))
+    items = [i for i in (_item(e, url) for e in parsed.entries) if i.link or i.summary]
+    return FeedResult(url, "ok", "" if items else "empty", items=items,
+                      etag=headers.get("etag", ""), last_modified=headers.get("last-modified", ""),
+                      title=parsed.feed.get("title", ""))
+
+
+def _broken(parsed) -> str:
+    """Why the document is not well-formed, or "" (a wrong Content-Type or a corrected
+    encoding is how many real feeds are served: not worth a failure)."""
+    exc = parsed.get("bozo_exception") if parsed.get("bozo") else None
+    if exc is None or isinstance(exc, feedparser.ThingsNobodyCaresAboutButMe):
+        return ""
+    return f"{type(exc).__name__}: {exc}"[:200]
+
+
+def remember_feed(store: "Store", result: FeedResult) -> None:
+    """Save the poll in the store: validators after a success, only the status otherwise."""
+    if result.status == "failed":
+        store.save_feed_cache(result.url, None, None, f"failed:{result.reason}")
+    else:
+        store.save_feed_cache(result.url, result.etag, result.last_modified, result.status)
+
+
+def unseen(items: list[FeedItem], store: "Store") -> list[FeedItem]:
+    """The items this store has not marked yet (``Store.mark_item``), in feed order."""
+    return [i for i in items if not store.item_seen(i.feed_url, i.guid)]
+
+
+def _finish(result: FeedResult, store: "Store | None", remember: bool) -> FeedResult:
+    if result.status == "failed":
+        log.warning("feed %s failed: %s", result.url, result.reason)
+    if store is not None and remember:
+        remember_feed(store, result)
+    return result
+
+
+def _conditional_headers(etag: str, last_modified: str) -> dict[str, str]:
+    headers = {"Accept": "application/rss+xml, application/atom+xml, application/xml;q=0.9, "
+                         "text/xml;q=0.8, */*;q=0.5"}
+    if etag:
+        headers["If-None-Match"] = etag
+    if last_modified:
+        headers["If-Modified-Since"] = last_modified
+    return headers
+
+
+def _item(entry, feed_url: str) -> FeedItem:
+    link = urljoin(feed_url, entry.get("link", "")) if entry.get("link") else ""
+    summary = _plain(entry.get("summary", "") or _first_content(entry))
+    title = _plain(entry.get("title", ""))
+    guid = entry.get("id") or link or "sha:" + hashlib.sha256(
+        (title + "\n" + summary).encode()).hexdigest()[:20]
+    return FeedItem(guid=guid, link=link, title=title, summary=summary,
+                    published=_iso(entry.get("published_parsed") or entry.get("updated_parsed")),
+                    feed_url=feed_url)
+
+
+def _first_content(entry) -> str:
+    content = entry.get("content") or []
+    return content[0].get("value", "") if content else ""
+
+
+def _plain(html: str) -> str:
+    if "<" not in html:
+        return re.sub(r"\s+", " ", html).strip()
+    return BeautifulSoup(html, "html.parser").get_text(" ", strip=True)
+
+
+def _iso(struct) -> str:
+    if not struct:
+        return ""
+    from datetime import datetime, timezone
+    stamp = datetime.fromtimestamp(calendar.timegm(struct), tz=timezone.utc)
+    return stamp.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+# --- identity -------------------------------------------------------------------------------
+
+def canonical_url(url: str) -> str:
+    """One spelling per article: lowercase scheme and host, no default port, no fragment,
+    no tracking parameters, remaining parameters sorted."""
+    parts = urlsplit(url.strip())
+    scheme = parts.scheme.lower()
+    host = (parts.hostname or "").lower()
+    host = f"[{host}]" if ":" in host else host       # IPv6 literal
+    if parts.port and (scheme, parts.port) not in (("http", 80), ("https", 443)):
+        host += f":{parts.port}"
+    query = sorted((k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
+                   if not _tracking(k))
+    return urlunsplit((scheme, host, parts.path or "/", urlencode(query), ""))
+
+
+def _tracking(key: str) -> bool:
+    key = key.lower()
+    return key in TRACKING_PARAMS or key.startswith(TRACKING_PREFIXES)
+
+
+def story_identity(item: FeedItem) -> str:
+    """What makes two items the same article: the canonical link, else the feed's GUID."""
+    if item.link:
+        return canonical_url(item.link)
+    return f"guid:{item.guid}"
