@@ -1,0 +1,345 @@
+"""SEO metadata from the article and its sources: keyphrase, meta title, meta description, slug,
+tags, category, excerpt and outline. Pure functions: no I/O, no LLM call.
+
+The LLM's proposals (``Article.suggestions``) are used when they pass the same rules as our own
+candidates, otherwise replaced; every builder is deterministic, so the same article always gives
+the same SeoMeta (and the same slug).
+
+    keyphrase          2–4 words, present verbatim (case and accents aside) in the text
+    meta title         ≤ 60 characters and ≤ 600 px (see width.py), keyphrase at the start,
+                       never a cut word nor a dangling separator
+    meta description   120–156 characters (Yoast's green range), keyphrase inside, whole sentences
+    slug               ASCII, French stop words dropped, ≤ 60 characters, keyphrase words first
+    excerpt            ≤ 55 words (WordPress's own automatic excerpt length), whole sentences
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Iterable, Sequence
+
+from slugify import slugify
+
+from ..models import Article, SeoMeta, Source
+from ..quality.length import count_words
+from . import french, text
+from .tags import build_tags, choose_category
+from .width import TITLE_MAX_PX, title_width_px
+
+__all__ = ["build_seo", "choose_keyphrase", "meta_title", "meta_description", "make_slug",
+           "build_tags", "choose_category", "make_excerpt", "title_width_px",
+           "keyphrase_candidates"]
+
+TITLE_MAX_CHARS = 60
+DESC_MIN, DESC_MAX = 120, 156
+SLUG_MAX = 60
+EXCERPT_MAX_WORDS = 55
+KEYPHRASE_WORDS = (2, 4)
+
+
+def build_seo(article: Article, sources: Sequence[Source] = (), *, site_tags: Iterable[str] = (),
+              categories: Iterable[str] = (), default_category: str = "") -> SeoMeta:
+    hints = article.suggestions
+    keyphrase = choose_keyphrase(article, hints.keyphrase)
+    return SeoMeta(
+        keyphrase=keyphrase,
+        meta_title=meta_title(article, keyphrase),
+        meta_description=meta_description(article, keyphrase, hints.meta_description),
+        slug=make_slug(keyphrase, article.title),
+        tags=build_tags(article, sources, hints.tags, list(site_tags)),
+        category=choose_category(article, list(categories), default_category),
+        excerpt=make_excerpt(article),
+        outline=article.outline,
+    )
+
+
+# --- keyphrase ------------------------------------------------------------------------------
+
+_SURFACE_WORD = re.compile(r"[^\W_]+(?:[-’'][^\W_]+)*")
+_CLAUSE_BREAK = re.compile(r"[,.;:!?…«»\"“”()\[\]/|]|\s[-–—]\s|[–—]")
+_ELIDED = re.compile(r"^(l|d|j|m|n|s|t|c|qu|jusqu|lorsqu|puisqu|quoiqu|presqu)(['’])(.+)$",
+                     re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class _Unit:
+    surface: str
+    glue: str          # what joins it to the previous unit: "" after an elision, " " otherwise
+    stop: bool
+
+
+def _units(chunk: str) -> list[_Unit]:
+    units: list[_Unit] = []
+    glue = " "
+    for match in _SURFACE_WORD.finditer(chunk):
+        word = match.group()
+        elided = _ELIDED.match(word)
+        if elided:
+            units.append(_Unit(elided.group(1) + elided.group(2), glue, True))
+            word, glue = elided.group(3), ""
+        units.append(_Unit(word, glue, french.is_stop(word) or word.isdigit()))
+        glue = " "
+    return units
+
+
+def _ngrams(source: str) -> Iterable[str]:
+    """Phrases of 2–4 words that neither start nor end with a stop word, never crossing
+    punctuation, spelled as in ``source``."""
+    low, high = KEYPHRASE_WORDS
+    for chunk in _CLAUSE_BREAK.split(french.normalize_spaces(source)):
+        units = _units(chunk)
+        for i, first in enumerate(units):
+            if first.stop:
+                continue
+            words = 1
+            for j in range(i + 1, len(units)):
+                words += units[j].glue == " "
+                if words > high:
+                    break
+                if not units[j].stop and words >= low:
+                    yield first.surface + "".join(u.glue + u.surface for u in units[i + 1:j + 1])
+
+
+def keyphrase_candidates(article: Article) -> list[str]:
+    """Distinct candidate phrases from the title, the introduction and the subheadings."""
+    sources = [article.title, *(text.block_text(b) for b in article.intro), *text.headings(article)]
+    seen: dict[tuple[str, ...], str] = {}
+    for source in sources:
+        for phrase in _ngrams(source):
+            seen.setdefault(tuple(french.tokens(phrase)), phrase)
+    return list(seen.values())
+
+
+def keyphrase_score(article: Article, phrase: str, body: str | None = None) -> tuple:
+    """How well ``phrase`` serves the Yoast checks, best first when sorted descending:
+    (checks it satisfies, found in a subheading, occurrences, prefers 2–3 words)."""
+    body = text.body(article) if body is None else body
+    occurrences = french.phrase_count(french.tokens(body), phrase)
+    if not occurrences:
+        return (-1,)
+    words = max(1, count_words(body))
+    density = 100 * text.keyphrase_matches(body, phrase) / words
+    hits, heads = text.heading_share(article, phrase)
+    share = hits / heads if heads else 0.0
+    satisfied = sum((
+        text.intro_match(article, phrase) == "sentence",
+        0.3 <= share <= 0.75 or (heads == 1 and hits == 1),
+        0.5 <= density <= 3.0,
+        french.contains_phrase(article.title, phrase),
+    ))
+    size = len(phrase.split())
+    return (satisfied, hits > 0, min(occurrences, 12), -abs(size - 2.5))
+
+
+def _valid_keyphrase(phrase: str) -> bool:
+    low, high = KEYPHRASE_WORDS
+    words = phrase.split()
+    return (low <= len(words) <= high and not french.is_stop(words[0])
+            and not french.is_stop(words[-1]))
+
+
+def choose_keyphrase(article: Article, suggestion: str = "") -> str:
+    """The LLM's suggestion when it is 2–4 words, present verbatim in the text and serves the
+    checks at least as well as our best candidate; otherwise the best extracted candidate."""
+    body = text.body(article)
+    pool = sorted(keyphrase_candidates(article))
+    scored = sorted(((keyphrase_score(article, p, body), p) for p in pool),
+                    key=lambda sp: sp[0], reverse=True)
+    best_score, best = scored[0] if scored and scored[0][0][0] >= 0 else ((-1,), "")
+    suggestion = re.sub(r"\s+", " ", suggestion or "").strip(" .,;:«»\"'")
+    if suggestion and _valid_keyphrase(suggestion):
+        mine = keyphrase_score(article, suggestion, body)
+        if mine[0] >= 0 and mine[:1] >= best_score[:1]:
+            return _surface_form(suggestion, body)
+    return _surface_form(best, body) if best else ""
+
+
+def _surface_form(phrase: str, body: str) -> str:
+    """The phrase as the article spells it most often (« OTAN », not « Otan »)."""
+    wanted = french.tokens(phrase)
+    forms: dict[str, int] = {}
+    for paragraph in body.split("\n\n"):
+        for candidate in _ngrams(paragraph):
+            if french.tokens(candidate) == wanted:
+                forms[candidate] = forms.get(candidate, 0) + 1
+    if not forms:
+        return phrase
+    return max(sorted(forms), key=lambda f: (forms[f], f[:1].islower()))
+
+
+# --- meta title -----------------------------------------------------------------------------
+
+_SEPARATORS = (" : ", " – ", " — ", " | ", " - ", ", ", " ; ")
+def fits_title(candidate: str) -> bool:
+    return (0 < len(candidate) <= TITLE_MAX_CHARS
+            and title_width_px(candidate) <= TITLE_MAX_PX)
+
+
+def _tidy_end(candidate: str) -> str:
+    """Drop a dangling separator, stop word or elided article at the end, and unbalanced
+    quotes or brackets."""
+    while True:
+        candidate = candidate.rstrip(" ,;:–—|-/«([“")
+        words = candidate.split(" ")
+        if len(words) > 1 and (french.is_stop(words[-1]) or words[-1][-1:] in "'’"):
+            candidate = " ".join(words[:-1])
+            continue
+        break
+    if candidate.count("«") != candidate.count("»"):
+        candidate = re.sub(r"\s*[«»]\s*", " ", candidate).strip()
+    if candidate.count("(") != candidate.count(")"):
+        candidate = candidate.split("(")[0].rstrip(" ,;:–—|-")
+    return candidate
+
+
+def shorten_title(candidate: str) -> str:
+    """Fit a title: cut at the last clause separator that leaves ≥ 25 characters, else at the
+    last whole word; never inside a word."""
+    candidate = re.sub(r"\s+", " ", candidate).strip()
+    if fits_title(candidate):
+        return candidate
+    for sep in _SEPARATORS:
+        parts = candidate.split(sep)
+        for k in range(len(parts) - 1, 0, -1):
+            head = _tidy_end(sep.join(parts[:k]))
+            if len(head) >= 25 and fits_title(head):
+                return head
+    words, kept = candidate.split(" "), ""
+    for word in words:
+        trial = f"{kept} {word}".strip()
+        if not fits_title(trial):
+            break
+        kept = trial
+    return _tidy_end(kept)
+
+
+def _capitalize(value: str) -> str:
+    return value[:1].upper() + value[1:] if value else value
+
+
+def _title_candidates(article: Article, keyphrase: str) -> list[str]:
+    bases = [b for b in (article.title, article.suggestions.meta_title) if b.strip()]
+    out = list(bases)
+    for base in bases:
+        if not text.starts_with(base, keyphrase):
+            rest = base
+            if french.contains_phrase(base, keyphrase):
+                rest = _without_phrase(base, keyphrase)
+            out.append(f"{_capitalize(keyphrase)} : {rest}")
+    return [_capitalize(shorten_title(c)) for c in out]
+
+
+def _without_phrase(base: str, keyphrase: str) -> str:
+    """``base`` minus its (first) occurrence of the keyphrase and the words gluing it in, so
+    « Kp : … Kp … » never repeats itself; the base itself when that would break it."""
+    pattern = r"\W+".join(re.escape(w) for w in re.findall(r"[^\W_]+", keyphrase))
+    match = re.search(pattern, french.normalize_spaces(base), re.IGNORECASE)
+    if not match:
+        return base
+    before, after = base[:match.start()].strip(), base[match.end():].strip(" ,:;–—-")
+    if before.endswith((",", ":", "–", "—")) or not before:
+        return _capitalize(after) if count_words(after) >= 3 else base
+    return base
+
+
+def meta_title(article: Article, keyphrase: str) -> str:
+    """The SEO title: the best candidate that fits (60 characters, 600 px) and holds the
+    keyphrase, keyphrase-first candidates preferred, then the article's own title, then the
+    longest."""
+    candidates = [c for c in dict.fromkeys(_title_candidates(article, keyphrase)) if c]
+    good = [c for c in candidates if fits_title(c) and french.contains_phrase(c, keyphrase)]
+    pool = good or candidates or [_capitalize(keyphrase)]
+    return max(pool, key=lambda c: (text.starts_with(c, keyphrase), c == article.title.strip(),
+                                    len(c), c))
+
+
+# --- meta description -----------------------------------------------------------------------
+
+_ENDS_SENTENCE = re.compile(r"[.!?…]\s*[»”\")]?$")
+
+
+def _balanced(value: str) -> bool:
+    return value.count("«") == value.count("»") and value.count("(") == value.count(")") \
+        and value.count('"') % 2 == 0
+
+
+def description_ok(value: str, keyphrase: str, low: int = DESC_MIN) -> bool:
+    return (low <= len(value) <= DESC_MAX and bool(_ENDS_SENTENCE.search(value))
+            and _balanced(value) and french.contains_phrase(value, keyphrase))
+
+
+def _windows(article: Article) -> Iterable[str]:
+    """Runs of 1–3 consecutive whole sentences inside one paragraph, in reading order."""
+    for paragraph in text.paragraphs(article):
+        sentences = french.split_sentences(paragraph)
+        for i in range(len(sentences)):
+            for j in range(i + 1, min(i + 4, len(sentences) + 1)):
+                yield " ".join(sentences[i:j])
+
+
+def meta_description(article: Article, keyphrase: str, suggestion: str = "") -> str:
+    """Whole sentences of the article (the suggestion first, when it passes) that hold the
+    keyphrase and measure 120–156 characters; 100+ characters if nothing longer fits; as a last
+    resort the first sentence cut at a word and closed with « … »."""
+    suggestion = re.sub(r"\s+", " ", suggestion or "").strip()
+    if description_ok(suggestion, keyphrase):
+        return suggestion
+    windows = list(dict.fromkeys(w for w in _windows(article)))
+    for low in (DESC_MIN, 100):
+        fitting = [w for w in windows if description_ok(w, keyphrase, low)]
+        if fitting:
+            return min(fitting, key=lambda w: ("«" in w, windows.index(w)))
+    first = text.first_paragraph(article) or article.title
+    return _cut_words(first, DESC_MAX - 1) + "…"
+
+
+def _cut_words(value: str, limit: int) -> str:
+    if len(value) <= limit:
+        return value.rstrip(" .")
+    head = value[:limit + 1].rsplit(" ", 1)[0]
+    return _tidy_end(head)
+
+
+# --- slug -----------------------------------------------------------------------------------
+
+_SLUG_STOP = sorted(french.STOP_WORDS)
+
+
+def _slug_words(value: str) -> list[str]:
+    value = re.sub(r"(\d)[,.](\d)", r"\1-\2", french.normalize_spaces(value))
+    words = slugify(value, stopwords=_SLUG_STOP).split("-")
+    return [w for w in words if w and (len(w) > 1 or w.isdigit())]
+
+
+def make_slug(keyphrase: str, title: str) -> str:
+    """ASCII, lowercase, French stop words dropped, keyphrase words first then the title's
+    other words, each once, cut at a whole word under 60 characters."""
+    words = list(dict.fromkeys(_slug_words(keyphrase) + _slug_words(title)))
+    slug = ""
+    for word in words:
+        trial = f"{slug}-{word}" if slug else word
+        if len(trial) > SLUG_MAX:
+            break
+        slug = trial
+    return slug or slugify(title)[:SLUG_MAX].strip("-")
+
+
+# --- excerpt --------------------------------------------------------------------------------
+
+def make_excerpt(article: Article) -> str:
+    """Whole sentences of the introduction up to 55 words; a first sentence longer than that
+    is cut at a word and ends with « … »."""
+    sentences = [s for p in (text.block_text(b) for b in article.intro)
+                 for s in french.split_sentences(p)]
+    kept: list[str] = []
+    for sentence in sentences:
+        if count_words(" ".join([*kept, sentence])) > EXCERPT_MAX_WORDS:
+            break
+        kept.append(sentence)
+    if kept:
+        return " ".join(kept)
+    first = sentences[0] if sentences else article.title
+    words = first.split()
+    return " ".join(words[:EXCERPT_MAX_WORDS - 1]).rstrip(" ,;:") + "…" \
+        if len(words) >= EXCERPT_MAX_WORDS else first
