@@ -114,7 +114,7 @@ def attribution(sources: Iterable[Source]) -> str:
     """"Source : <a href=…>Label</a>" or "Sources : A, B et C"; no URL → credited by name."""
     seen: dict[str, str] = {}
     for src in sources:
-        url = src.url if sanitize.LinkPolicy(mode="any").allows(src.url) else ""
+        url = sanitize.safe_url(src.url) if sanitize.LinkPolicy(mode="any").allows(src.url) else ""
         key = url or src.label
         if key not in seen:
             label = sanitize.clean_text(escape(src.label, quote=False))

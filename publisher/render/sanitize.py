@@ -27,7 +27,7 @@ import json
 import re
 from functools import partial
 from typing import Iterable, Literal
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import nh3
 
@@ -58,8 +58,10 @@ _COMMENT = re.compile(r"<!--(.*?)(?:-->|--!>|$)", re.S)
 _DELIMITER = re.compile(r"\s*(/)?wp:([a-z][a-z0-9-]*)\s*(\{.*\})?\s*(/)?\s*", re.S)
 _BARE_ANCHOR = re.compile(r"<a>(.*?)</a>", re.S)
 _RENAME = re.compile(r"<(/?)(b|i)>")
+_EMPTY_CLASS = re.compile(r'(<[a-z0-9]+) class=""')
+_BLANK_LINES = re.compile(r"\n[ \t]*(?:\n[ \t]*){2,}")
 _SPACES = re.compile(r"[ \t\r\n\f\v]+")
-_URL_OK = re.compile(r"[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]+")
+_URL_SAFE = "-._~:/?#[]@!$&'()*+,;=%"     # RFC 3986 characters; anything else gets %-encoded
 
 
 # ---------------------------------------------------------------------------- links
@@ -87,6 +89,12 @@ def _exact_key(url: str) -> str | None:
     return f"{key[0]}:{key[1]}{parts.path or '/'}?{parts.query}"
 
 
+def safe_url(url: str) -> str:
+    """``url`` with every character outside RFC 3986 percent-encoded (spaces, quotes, ``<``,
+    backslashes, tabs, accents), so what we check is exactly what a browser will follow."""
+    return quote(url.strip(), safe=_URL_SAFE)
+
+
 class LinkPolicy:
     """Decides whether an href may stay, given the sources' URLs and a mode."""
 
@@ -99,8 +107,9 @@ class LinkPolicy:
         self.urls = {k for k in map(_exact_key, links) if k}
 
     def allows(self, url: str) -> bool:
-        url = url.strip()
-        if self.mode == "none" or not _URL_OK.fullmatch(url) or _host_key(url) is None:
+        """Whether ``safe_url(url)`` may be linked."""
+        url = safe_url(url)
+        if self.mode == "none" or _host_key(url) is None:
             return False
         if self.mode == "any":
             return True
@@ -111,7 +120,7 @@ class LinkPolicy:
 
 def _attribute_filter(policy: LinkPolicy, tag: str, attr: str, value: str) -> str | None:
     if tag == "a" and attr == "href":
-        return value.strip() if policy.allows(value) else None
+        return safe_url(value) if policy.allows(value) else None
     if attr == "class":                      # allowed_classes has already filtered the values
         return value
     return None
@@ -128,6 +137,7 @@ def _nh3(html: str, tags: Iterable[str], policy: LinkPolicy) -> str:
         allowed_classes={t: c for t, c in CLASSES.items() if t in tags},
         url_schemes={"http", "https"}, link_rel=None, strip_comments=True)
     out = _RENAME.sub(lambda m: f"<{m[1]}{'strong' if m[2] == 'b' else 'em'}>", out)
+    out = _EMPTY_CLASS.sub(r"\1", out)     # every class refused: drop the empty attribute
     # An <a> whose href was refused is left bare by nh3: keep only its text.
     return _BARE_ANCHOR.sub(r"\1", out)
 
@@ -229,7 +239,8 @@ def clean_document(html: str, allowed_links: Iterable[str] = (), *,
         kind, name, attrs = found[i]
         return delimiter(name, attrs, closing=kind == "close")
 
-    return _PLACEHOLDER.sub(restore, out)
+    out = _PLACEHOLDER.sub(restore, out)
+    return _BLANK_LINES.sub("\n\n", out)    # removed blocks leave runs of blank lines
 
 
 def strip_delimiters(html: str) -> str:
