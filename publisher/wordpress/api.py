@@ -73,7 +73,8 @@ def error_from(resp: requests.Response, what: str) -> WordPressError:
     text += f" {code}" if code else ""
     text += f" ({message})" if message else ""
     text += f"; {hint}" if hint else ""
-    reason = f"wp_{code}" if code else f"http_{status}"
+    # Subclasses keep their stable reason (auth_failed, forbidden…); the code is in ``.code``.
+    reason = f"http_{status}" if cls is WordPressError else None
     return cls(text, url=redact(resp.url or ""), status=status, code=code, reason=reason)
 
 
