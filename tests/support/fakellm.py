@@ -43,7 +43,8 @@ from publisher.config import Settings
 __all__ = [
     "FakeLLM", "Reply", "Request", "fake_llm", "settings_for",
     "rate_limited", "server_error", "schema_unsupported", "malformed_json", "dropped",
-    "slow",
+    "slow", "scripted_article", "smart_handler", "make_smart_handler", "split_sentences",
+    "prompt_sources", "INVENTED_FIGURE", "INVENTED_QUOTE",
 ]
 
 SCHEMA_UNSUPPORTED = "response_format json_schema not supported"
@@ -414,3 +415,447 @@ def settings_for(fake: FakeLLM, **extra) -> Settings:
     fields_ = {k: v for k, v in extra.items() if k.islower()}
     env.update({k: str(v) for k, v in extra.items() if not k.islower()})
     return replace(Settings.from_mapping(env), **fields_)
+
+
+# --- a deterministic "model": plausible French articles built from the sources -------------------
+
+INVENTED_FIGURE = "3,7 milliards d'euros"
+INVENTED_QUOTE = "Nous irons jusqu'au bout, quoi qu'il en coûte"
+_INVENTED = [f"Selon une source proche du dossier, l'enveloppe totale atteindrait "
+             f"{INVENTED_FIGURE}.", f"« {INVENTED_QUOTE} », a confié un haut responsable."]
+
+_TRANSITIONS = ["Par ailleurs", "En outre", "Ainsi", "De plus", "Dans ce contexte",
+                "En effet", "Toutefois", "Dans le même temps"]
+_EN_TRANSITIONS = ["Moreover", "In addition", "Meanwhile", "However", "As a result"]
+
+# Topic-neutral news sentences with no figure, date, name or quote: material the facts check
+# has nothing to object to, used (each once) when the sources are shorter than the target.
+_FILLER = [
+    "Cette annonce intervient dans un contexte diplomatique particulièrement chargé.",
+    "Les observateurs suivront de près la traduction concrète de ces engagements.",
+    "Pour les responsables concernés, l'enjeu dépasse largement l'actualité de la semaine.",
+    "Les prochaines semaines permettront de mesurer la portée réelle de ces déclarations.",
+    "Les médias internationaux ont largement relayé ces prises de position.",
+    "Sur le terrain, les partenaires concernés suivent la situation avec attention.",
+    "Les discussions devraient se poursuivre lors des prochaines rencontres entre dirigeants.",
+    "Cette séquence illustre le poids des questions de sécurité dans le débat public.",
+    "Le calendrier des prochaines étapes reste à préciser à ce stade.",
+    "Les détails pratiques de ces mesures doivent encore être arrêtés.",
+    "Ce dossier devrait rester au cœur de l'agenda politique dans les mois à venir.",
+    "Les partenaires concernés ont multiplié les échanges ces derniers jours.",
+    "La question du financement reste l'un des points les plus discutés.",
+    "Les réactions officielles n'ont pas tardé à se multiplier.",
+    "Chacun des acteurs cherche désormais à peser sur la suite des événements.",
+    "Le sujet suscite de nombreux débats au sein des opinions publiques.",
+    "Les experts soulignent la dimension à la fois politique et militaire de ces annonces.",
+    "Les engagements pris devront maintenant se traduire dans les faits.",
+    "La coordination entre alliés apparaît comme un élément central de cette stratégie.",
+    "Les responsables insistent sur la nécessité d'agir dans la durée.",
+    "Les dirigeants ont réaffirmé cette position à plusieurs reprises au cours de la journée.",
+    "Le message adressé aux partenaires se veut clair et cohérent.",
+    "Les conséquences de ces décisions se feront sentir bien au-delà de la région.",
+    "Les autorités n'ont pas souhaité commenter davantage le détail de ces échanges.",
+    "Ce rendez-vous s'inscrit dans une série de rencontres de haut niveau.",
+    "La dimension européenne du dossier occupe aussi une place importante.",
+    "Les échanges ont porté sur plusieurs priorités communes.",
+    "La question de la durée de l'effort reste posée.",
+    "Les partenaires entendent maintenir une ligne commune sur ce sujet.",
+    "Plusieurs voix appellent à accélérer la mise en œuvre des décisions annoncées.",
+    "La perspective d'un règlement rapide paraît encore lointaine.",
+    "Le sujet continuera d'alimenter les discussions diplomatiques.",
+    "Les dirigeants ont voulu afficher une image d'unité.",
+    "La suite dépendra largement de l'évolution de la situation sur le terrain.",
+    "Les parlements nationaux devraient examiner ces annonces en détail.",
+    "Les attentes restent fortes du côté des populations concernées.",
+    "La communication officielle met l'accent sur la solidarité entre partenaires.",
+    "Les analystes appellent toutefois à la prudence sur les délais annoncés.",
+    "Les prochaines décisions diront si cette dynamique peut durer.",
+    "Cette évolution pourrait peser sur les équilibres régionaux.",
+]
+_CLOSING = [
+    "Reste désormais à savoir comment ces annonces se traduiront dans les faits.",
+    "Les partenaires devront tenir leurs engagements dans la durée.",
+    "Les prochaines réunions diront si cet élan peut se maintenir.",
+    "L'évolution de ce dossier sera suivie de près dans les semaines à venir.",
+]
+_EN_SENTENCES = [
+    "The announcement comes at a particularly tense diplomatic moment.",
+    "Observers will watch closely how these commitments are put into practice.",
+    "For the officials involved, the stakes go far beyond this week's news.",
+    "The coming weeks will show the real weight of these statements.",
+    "International media widely reported these positions.",
+    "Partners on the ground are following the situation closely.",
+    "Talks are expected to continue at the next meetings between leaders.",
+    "The practical details of these measures have yet to be settled.",
+    "The issue is likely to remain high on the political agenda for months.",
+    "Funding remains one of the most debated points.",
+    "Official reactions quickly multiplied after the meeting.",
+    "Each of the actors is now trying to influence what happens next.",
+    "Experts stress both the political and the military side of these announcements.",
+    "The commitments made will now have to be turned into action.",
+    "Coordination between allies appears to be central to this strategy.",
+    "Officials insist on the need to act over the long term.",
+    "The message sent to partners is meant to be clear and consistent.",
+    "The consequences of these decisions will be felt well beyond the region.",
+    "The authorities declined to comment further on the details of the talks.",
+    "This meeting is part of a series of high-level talks.",
+    "The talks covered several shared priorities.",
+    "Partners intend to keep a common line on the subject.",
+    "Several voices are calling for faster implementation of the decisions.",
+    "A quick settlement still seems a long way off.",
+    "Leaders wanted to project an image of unity.",
+    "Much will depend on how the situation evolves on the ground.",
+    "National parliaments are expected to examine these announcements in detail.",
+    "Expectations remain high among the populations concerned.",
+    "Analysts nevertheless urge caution about the announced timelines.",
+    "The next decisions will tell whether this momentum can last.",
+]
+_HEADINGS = ["{e} : les annonces clés", "{e} : le contexte", "{e} : les réactions",
+             "{e} : les enjeux", "{e} : les perspectives", "{e} : les points de tension",
+             "{e} : les prochaines étapes", "{e} : le calendrier"]
+_EN_HEADINGS = ["{e}: the key announcements", "{e}: the background", "{e}: the reactions",
+                "{e}: what is at stake", "{e}: what comes next", "{e}: the open questions"]
+_LOWER_FIRST = set("""le la les l un une des du d de dans lors au aux à en environ plus chaque
+    nous il ils elle elles on ce cet cette ces cela ceci s selon son sa ses leur leurs pour sur
+    sous face depuis alors après avant rien tout tous c qu quant j je n ne""".split())
+_NOT_ENTITY = {w.capitalize() for w in _LOWER_FIRST} | {
+    "Par", "Et", "Mais", "Ou", "Si", "Comme", "Ainsi", "Enfin", "Publié", "Partager",
+    "Titre", "Crédit", "Plus", "Tous", "Aujourd", "Reportage", "Newsletter"}
+_BOUNDARY = re.compile(r"(?:(?<=[.!?])|(?<=[.!?] »)|(?<=[.!?]»)|(?<=[.!?]\"))\s+"
+                       r"(?=[A-ZÀ-ÖØ-Þ«\"])")
+_NAME = r"[A-ZÀ-ÖØ-Þ][\w-]{2,}"
+_ENTITY = re.compile(rf"(?<![\w]){_NAME}(?: {_NAME})*")   # "Jens Stoltenberg" is one
+
+
+def _count(text: str) -> int:
+    from publisher.quality.length import count_words
+    return count_words(text)
+
+
+def split_sentences(text: str) -> list[str]:
+    """Sentences of a text, never cutting inside « … » or "…"; junk lines (menus, credits,
+    fewer than six words or no final punctuation) left out."""
+    sentences = [s for line in text.splitlines() for s in _split_any(line.strip())]
+    keep = [s for s in sentences if _count(s) >= 6 and s[-1:] in '.!?»"']
+    return list(dict.fromkeys(keep))
+
+
+def _entities(sentences: list[str]) -> list[str]:
+    """Proper nouns by frequency, sentence-initial words left out (they are capitalised
+    anyway)."""
+    counts: dict[str, int] = {}
+    for sentence in sentences:
+        for match in _ENTITY.finditer(sentence):
+            word = " ".join(w for w in match.group().split() if w not in _NOT_ENTITY)
+            if match.start() > 2 and word:
+                counts[word] = counts.get(word, 0) + 1
+    return sorted(counts, key=lambda w: (-counts[w], w))
+
+
+def _lower_first(sentence: str) -> str:
+    """A sentence made to follow a comma: "Le dirigeant…" → "le dirigeant…", names kept."""
+    first = re.match(r"[^\W\d_]+", sentence)
+    if first and first.group().lower() in _LOWER_FIRST:
+        return sentence[0].lower() + sentence[1:]
+    return sentence
+
+
+def _with_transition(sentence: str, transition: str) -> str:
+    if any(sentence.startswith(t) for t in _TRANSITIONS + _EN_TRANSITIONS):
+        return sentence
+    return f"{transition}, {_lower_first(sentence)}"
+
+
+def _paragraphs_of(sentences: list[str], max_words: int = 90) -> list[str]:
+    paragraphs: list[list[str]] = [[]]
+    for sentence in sentences:
+        current = paragraphs[-1]
+        if current and (len(current) >= 3 or _count(" ".join(current + [sentence])) > max_words):
+            paragraphs.append(current := [])
+        current.append(sentence)
+    return [" ".join(p) for p in paragraphs if p]
+
+
+def _chunks(sentences: list[str], count: int) -> list[list[str]]:
+    """``sentences`` in ``count`` runs of about equal word counts."""
+    total = sum(_count(s) for s in sentences)
+    runs: list[list[str]] = [[] for _ in range(count)]
+    done = 0
+    for sentence in sentences:
+        index = min(count - 1, int(done * count / max(total, 1)))
+        runs[index].append(sentence)
+        done += _count(sentence)
+    return runs
+
+
+def scripted_article(sources_text: str, words: int, *, lang: str = "fr",
+                     invent: bool = False) -> dict:
+    """A plausible article in the writer's JSON schema, of about ``words`` words (never
+    fewer): real source sentences reorganised with French transitions, topped up with neutral
+    filler (no figures, no quotes) when the source runs short. ``lang="en"`` gives an English
+    article; ``invent=True`` adds INVENTED_FIGURE and a fake quote (INVENTED_QUOTE)."""
+    source = split_sentences(sources_text)
+    entities = _entities(source) or ["Actualité"]
+    keyphrase = entities[0]
+    if lang != "fr":
+        return _english_article(entities, words)
+    lead = next((s for s in source if keyphrase.casefold() in s.casefold()), "")
+    rest = [s for s in source if s != lead]
+    intro = [s for s in [lead, *rest[:1]] if s]
+    body_pool = _with_transitions(rest[1:]) + _with_transitions(_FILLER, offset=1)
+    conclusion = [f"Enfin, {_lower_first(_CLOSING[0])}", _CLOSING[1],
+                  f"Ainsi, {_lower_first(_CLOSING[2])}", _CLOSING[3]]
+    frame = _count(" ".join(intro + conclusion))
+    budget = max(150, words - frame - 25)
+    body = _take(body_pool, budget)
+    sections = _sections(body, entities, _HEADINGS)
+    if invent:
+        sections[min(1, len(sections) - 1)]["paragraphs"].insert(0, " ".join(_INVENTED))
+    article = {
+        "title": f"{keyphrase} : ce qu'il faut retenir des dernières annonces",
+        "introduction": _paragraphs_of(intro),
+        "sections": sections,
+        "conclusion": {"heading": "Ce qu'il faut retenir", "paragraphs": [" ".join(conclusion)]},
+        **_suggestions(keyphrase, entities, intro[0] if intro else keyphrase),
+    }
+    return _top_up(article, words, body_pool)
+
+
+def _with_transitions(sentences: list[str], offset: int = 0) -> list[str]:
+    """A transition on every other sentence: enough for the readability check (30 %),
+    never two alike in a row."""
+    out = []
+    for index, sentence in enumerate(sentences):
+        if (index + offset) % 2 == 0:
+            transition = _TRANSITIONS[(index // 2 + offset) % len(_TRANSITIONS)]
+            sentence = _with_transition(sentence, transition)
+        out.append(sentence)
+    return out
+
+
+def _take(pool: list[str], budget: int) -> list[str]:
+    """Sentences from the pool, in order, until ``budget`` words; cycles when exhausted."""
+    taken: list[str] = []
+    total, index = 0, 0
+    while total < budget and pool:
+        sentence = pool[index % len(pool)]
+        taken.append(sentence)
+        total += _count(sentence)
+        index += 1
+    return taken
+
+
+def _sections(body: list[str], entities: list[str], templates: list[str]) -> list[dict]:
+    count = max(3, -(-sum(_count(s) for s in body) // 200))
+    sections = []
+    for index, run in enumerate(_chunks(body, count)):
+        entity = entities[0] if index == 0 else _section_entity(run, entities, index)
+        sections.append({"heading": templates[index % len(templates)].format(e=entity),
+                         "level": 2, "paragraphs": _paragraphs_of(run), "bullets": [],
+                         "quote": None})
+    return sections
+
+
+def _section_entity(run: list[str], entities: list[str], index: int) -> str:
+    found = _entities(run)
+    return found[0] if found else entities[index % len(entities)]
+
+
+def _suggestions(keyphrase: str, entities: list[str], first_sentence: str) -> dict:
+    description = f"{keyphrase} : {_lower_first(first_sentence)}"
+    if len(description) > 155:
+        description = description[:152].rsplit(" ", 1)[0].rstrip(",;:") + "…"
+    if len(description) < 120:
+        description += " Le point sur les annonces, le contexte et les réactions."
+    return {"keyphrase": keyphrase,
+            "meta_title": f"{keyphrase} : ce qu'il faut retenir"[:60],
+            "meta_description": description[:156],
+            "tags": entities[:5]}
+
+
+def _top_up(article: dict, words: int, pool: list[str]) -> dict:
+    """Add sentences to the shortest section until the article reaches ``words``."""
+    used = set(_article_sentences(article))
+    spare = [s for s in pool if s not in used] or list(pool)
+    index = 0
+    while _article_words(article) < words and spare:
+        shortest = min(article["sections"], key=lambda s: _count(" ".join(s["paragraphs"])))
+        shortest["paragraphs"].append(spare[index % len(spare)])
+        index += 1
+    return article
+
+
+def _article_sentences(article: dict) -> list[str]:
+    texts = list(article.get("introduction") or [])
+    for section in [*article.get("sections", []), article.get("conclusion") or {}]:
+        texts.extend(section.get("paragraphs") or [])
+    return [s for t in texts for s in split_sentences(t)]
+
+
+def _article_words(article: dict) -> int:
+    total = sum(_count(p) for p in article.get("introduction") or [])
+    for section in [*article.get("sections", []), article.get("conclusion") or {}]:
+        total += _count(section.get("heading", ""))
+        total += sum(_count(p) for p in section.get("paragraphs") or [])
+        total += sum(_count(b) for b in section.get("bullets") or [])
+        quote = section.get("quote")
+        if quote:
+            total += _count(quote.get("text", "")) + _count(quote.get("cite", ""))
+    return total
+
+
+def _english_article(entities: list[str], words: int) -> dict:
+    keyphrase = entities[0]
+    pool = [f"{_EN_TRANSITIONS[i // 2 % 5]}, {s[0].lower()}{s[1:]}" if i % 2 else s
+            for i, s in enumerate(_EN_SENTENCES)]
+    intro = [f"{keyphrase} was at the centre of the news this week, with several "
+             "announcements that matter for the months ahead.", pool[0]]
+    sections = _sections(_take(pool[1:], max(150, words - 70)), entities, _EN_HEADINGS)
+    article = {
+        "title": f"{keyphrase}: what you need to know about the latest announcements",
+        "introduction": [" ".join(intro)],
+        "sections": sections,
+        "conclusion": {"heading": "What to remember",
+                       "paragraphs": ["The coming weeks will show how these announcements "
+                                      "translate into action on the ground."]},
+        "keyphrase": keyphrase, "meta_title": f"{keyphrase}: what you need to know",
+        "meta_description": f"{keyphrase}: the key announcements, the background and the "
+                            "reactions, explained for readers who want the essentials.",
+        "tags": entities[:5],
+    }
+    return _top_up(article, words, pool)
+
+
+# --- smart_handler: answers the writer's requests by purpose -----------------------------------
+#
+# It reads what publisher.writer.write puts in its prompts: the X-Publisher-Purpose header,
+# the sources between <<<SOURCE n | …>>> and <<<FIN SOURCE n>>>, "au moins N mots" /
+# "vise environ N mots", the article between <<<ARTICLE>>> markers, the headings to expand and
+# the untraceable claims (JSON lists between their markers).
+
+_SOURCE_BLOCK = re.compile(r"<<<SOURCE (\d+)[^\n]*>>>\n(?:Titre : [^\n]*\n)?(.*?)\n"
+                           r"<<<FIN SOURCE \1>>>", re.S)
+
+
+def _between(prompt: str, name: str):
+    match = re.search(rf"<<<{name}>>>\n(.*?)\n<<<FIN {name}>>>", prompt, re.S)
+    return json.loads(match.group(1)) if match else None
+
+
+def _number(prompt: str, pattern: str) -> int | None:
+    match = re.search(pattern, prompt)
+    return int(match.group(1)) if match else None
+
+
+def prompt_sources(prompt: str) -> str:
+    """The source texts a writer prompt carries, joined."""
+    return "\n".join(m.group(2) for m in _SOURCE_BLOCK.finditer(prompt))
+
+
+def _purpose(request: Request) -> str:
+    if request.purpose:
+        return request.purpose
+    prompt = request.prompt
+    for marker, purpose in (("<<<ÉLÉMENTS INTROUVABLES>>>", "fix_facts"),
+                            ("<<<SECTIONS À RÉÉCRIRE>>>", "expand"),
+                            ("<<<ARTICLE>>>", "translate")):
+        if marker in prompt:
+            return purpose
+    return "write"
+
+
+def make_smart_handler(*, words: int | None = None, lang: str = "fr", invent: bool = False):
+    """A handler answering write / expand / translate / fix_facts requests from the sources in
+    the prompt. ``words`` fixes the first draft's length (default: the prompt's target);
+    ``lang`` and ``invent`` shape the first draft (see scripted_article). Repairs always do
+    their job: expand adds unused source sentences (then neutral filler), translate answers
+    in French, fix_facts drops the sentences holding the listed claims."""
+    def handler(request: Request) -> Reply:
+        prompt, purpose = request.prompt, _purpose(request)
+        sources = prompt_sources(prompt)
+        if purpose == "write":
+            target = words or _number(prompt, r"vise environ (\d+) mots") or 770
+            return Reply(json=scripted_article(sources, target, lang=lang, invent=invent))
+        if purpose == "translate":
+            target = int((_number(prompt, r"[Aa]u moins (\d+) mots") or 700) * 1.1)
+            return Reply(json=scripted_article(sources, target, lang="fr"))
+        if purpose == "expand":
+            return Reply(json=_expanded(prompt, sources))
+        if purpose == "fix_facts":
+            return Reply(json=_fixed(_between(prompt, "ARTICLE") or {},
+                                     _between(prompt, "ÉLÉMENTS INTROUVABLES") or []))
+        return Reply(status=400, error=f"smart_handler: no answer for purpose {purpose!r}")
+    return handler
+
+
+smart_handler = make_smart_handler()
+
+
+def _expanded(prompt: str, sources: str) -> dict:
+    article = _between(prompt, "ARTICLE") or {}
+    headings = _between(prompt, "SECTIONS À RÉÉCRIRE") or []
+    targets = {h: int(n) for h, n in re.findall(r"« (.+?) » : (\d+) mots", prompt)}
+    used = set(_article_sentences(article))
+    spare = [s for s in _with_transitions(split_sentences(sources)) + _FILLER
+             if s not in used and _strip_transition(s) not in used]
+    by_heading = {s.get("heading"): s for s in
+                  [*article.get("sections", []), article.get("conclusion") or {}]}
+    out = []
+    for heading in headings:
+        section = dict(by_heading.get(heading) or {"heading": heading, "paragraphs": []})
+        paragraphs = list(section.get("paragraphs") or [])
+        added: list[str] = []
+        while spare and _count(" ".join(paragraphs + added)) < targets.get(heading, 200):
+            added.append(spare.pop(0))
+        out.append({"heading": heading, "level": section.get("level", 2),
+                    "paragraphs": paragraphs + _paragraphs_of(added),
+                    "bullets": section.get("bullets") or [], "quote": section.get("quote")})
+    return {"sections": out}
+
+
+def _strip_transition(sentence: str) -> str:
+    for transition in _TRANSITIONS:
+        if sentence.startswith(transition + ", "):
+            rest = sentence[len(transition) + 2:]
+            return rest[0].upper() + rest[1:]
+    return sentence
+
+
+def _normalise(text: str) -> str:
+    text = text.casefold().replace("’", "'").replace("\u00a0", " ").replace("\u202f", " ")
+    return " ".join(text.replace("«", " ").replace("»", " ").replace('"', " ").split())
+
+
+def _fixed(article: dict, claims: list[str]) -> dict:
+    """The article without the sentences that hold a listed claim."""
+    wanted = [_normalise(c) for c in claims if _normalise(c)]
+
+    def keep(paragraphs: list[str]) -> list[str]:
+        out = []
+        for paragraph in paragraphs:
+            kept = [s for s in _split_any(paragraph)
+                    if not any(c in _normalise(s) for c in wanted)]
+            if kept:
+                out.append(" ".join(kept))
+        return out
+
+    fixed = json.loads(json.dumps(article))
+    fixed["introduction"] = keep(fixed.get("introduction") or [])
+    for section in [*fixed.get("sections", []), fixed.get("conclusion") or {}]:
+        section["paragraphs"] = keep(section.get("paragraphs") or [])
+        quote = section.get("quote")
+        if quote and any(c in _normalise(quote.get("text", "")) for c in wanted):
+            section["quote"] = None
+    return fixed
+
+
+def _split_any(paragraph: str) -> list[str]:
+    """Sentences of a paragraph, short ones included (unlike split_sentences)."""
+    parts, start = [], 0
+    for match in _BOUNDARY.finditer(paragraph):
+        chunk = paragraph[start:match.start()]
+        if chunk.count("«") == chunk.count("»") and chunk.count('"') % 2 == 0:
+            parts.append(chunk.strip())
+            start = match.end()
+    parts.append(paragraph[start:].strip())
+    return [p for p in parts if p]

@@ -1,0 +1,355 @@
+"""Sources + Brief → Article, and the targeted repairs the quality gate asks for.
+
+The prompts live in ``prompts/*.txt`` (French, ``string.Template`` placeholders) so an editor
+can read and tune them without touching code. Two rules hold in every prompt:
+
+- The editor's instruction line never reaches the model as text: only the parameters parsed
+  from it (minimum words, tone) do, so a source or a brief cannot rewrite the rules.
+- Sources (and, for repairs, the article itself) are wrapped between ``<<<…>>>`` markers and
+  declared data, not instructions; the markers are neutralised inside the text.
+
+The model answers JSON in ``ARTICLE_SCHEMA``; ``article_from_json`` maps it onto
+``publisher.models`` (paragraphs, then an optional bullet list, then an optional quote per
+section).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import re
+from importlib import resources
+from string import Template
+
+from ..errors import LLMError
+from ..models import Article, Block, Brief, Section, Source, Suggestions, Usage
+from .llm import LLM, LLMTruncated, merge_usage
+
+log = logging.getLogger(__name__)
+
+MAX_SECTION_WORDS = 250       # the prompt's ceiling; readability checks flag sections over 300
+LENGTH_MARGIN = 1.1           # models undershoot: aim 10 % above the minimum
+DEFAULT_TONE = "informatif, neutre et factuel"
+CONCLUSION_HEADING = "Ce qu'il faut retenir"
+
+_TEXT = {"type": "string"}
+_TEXTS = {"type": "array", "items": {"type": "string"}}
+_QUOTE = {"anyOf": [
+    {"type": "object", "additionalProperties": False, "required": ["text", "cite"],
+     "properties": {"text": {"type": "string", "description": "citation exacte des sources"},
+                    "cite": {"type": "string", "description": "qui parle"}}},
+    {"type": "null"}]}
+SECTION_SCHEMA = {
+    "type": "object", "additionalProperties": False,
+    "required": ["heading", "level", "paragraphs", "bullets", "quote"],
+    "properties": {
+        "heading": _TEXT,
+        "level": {"type": "integer", "enum": [2, 3]},
+        "paragraphs": _TEXTS,
+        "bullets": {**_TEXTS, "description": "liste à puces facultative ; [] sinon"},
+        "quote": _QUOTE,
+    },
+}
+ARTICLE_SCHEMA = {
+    "type": "object", "additionalProperties": False,
+    "required": ["title", "introduction", "sections", "conclusion", "keyphrase",
+                 "meta_title", "meta_description", "tags"],
+    "properties": {
+        "title": _TEXT,
+        "introduction": _TEXTS,
+        "sections": {"type": "array", "items": SECTION_SCHEMA},
+        "conclusion": {"type": "object", "additionalProperties": False,
+                       "required": ["heading", "paragraphs"],
+                       "properties": {"heading": _TEXT, "paragraphs": _TEXTS}},
+        "keyphrase": _TEXT,
+        "meta_title": _TEXT,
+        "meta_description": _TEXT,
+        "tags": _TEXTS,
+    },
+}
+SECTIONS_SCHEMA = {
+    "type": "object", "additionalProperties": False, "required": ["sections"],
+    "properties": {"sections": {"type": "array", "items": SECTION_SCHEMA}},
+}
+
+
+# --- length planning ---------------------------------------------------------------------------
+
+def target_words(min_words: int) -> int:
+    return math.ceil(min_words * LENGTH_MARGIN)
+
+
+def _frame_words(min_words: int) -> int:
+    """Words for the introduction, and again for the conclusion."""
+    return max(50, min(150, round(target_words(min_words) * 0.1 / 10) * 10))
+
+
+def plan_budget(min_words: int) -> list[int]:
+    """Word budget of each body H2 section: the target (1.1 × the minimum) less introduction
+    and conclusion, spread over at least 3 sections of ~180 words, none over 250."""
+    body = target_words(min_words) - 2 * _frame_words(min_words)
+    count = max(3, math.ceil(body / 180))
+    each = min(MAX_SECTION_WORDS, max(40, round(body / count / 10) * 10))
+    return [each] * count
+
+
+def _length():
+    """quality.length, imported late: the quality gate imports this module, so importing
+    the quality package at load time could be circular."""
+    from ..quality import length
+    return length
+
+
+def _max_tokens(words: int) -> int:
+    # French runs ~1.5–2 tokens a word, and the JSON adds keys and escapes.
+    return max(2048, words * 3 + 600)
+
+
+# --- prompts -----------------------------------------------------------------------------------
+
+def _template(name: str) -> Template:
+    return Template(resources.files("publisher.writer").joinpath("prompts", name)
+                    .read_text("utf-8"))
+
+
+def system_prompt() -> str:
+    return _template("system.txt").template
+
+
+def _data(text: str) -> str:
+    """Neutralise our delimiters inside untrusted text so it cannot close its own block."""
+    return text.replace("<<<", "‹‹‹").replace(">>>", "›››")
+
+
+def sources_block(sources: list[Source]) -> str:
+    parts = [_template("sources.txt").template.strip()]
+    for number, source in enumerate(sources, 1):
+        head = " | ".join(p for p in (source.label, source.url) if p)
+        title = f"Titre : {_data(source.title)}\n" if source.title else ""
+        parts.append(f"<<<SOURCE {number} | {_data(head)}>>>\n{title}{_data(source.text.strip())}"
+                     f"\n<<<FIN SOURCE {number}>>>")
+    return "\n\n".join(parts)
+
+
+def safe_tone(tone: str) -> str:
+    """The brief's tone, only if it looks like a few words of description (never a sentence
+    that could smuggle instructions)."""
+    tone = (tone or "").strip()
+    if tone and len(tone) <= 40 and re.fullmatch(r"[\w\s,'’-]+", tone):
+        return tone
+    return DEFAULT_TONE
+
+
+def write_prompt(sources: list[Source], brief: Brief) -> str:
+    budgets = plan_budget(brief.min_words)
+    frame = _frame_words(brief.min_words)
+    return _template("write.txt").substitute(
+        min_words=brief.min_words, target_words=target_words(brief.min_words),
+        tone=safe_tone(brief.tone), intro_words=frame, conclusion_words=frame,
+        section_count=len(budgets), budgets=", ".join(f"{b} mots" for b in budgets),
+        max_section=MAX_SECTION_WORDS, labels=", ".join(s.label for s in sources) or "aucun",
+        sources=sources_block(sources))
+
+
+def _messages(user: str) -> list[dict]:
+    return [{"role": "system", "content": system_prompt()}, {"role": "user", "content": user}]
+
+
+def _article_data(article: Article) -> str:
+    return _data(json.dumps(article_to_json(article), ensure_ascii=False, indent=1))
+
+
+# --- the calls ---------------------------------------------------------------------------------
+
+def _ask(llm: LLM, messages: list[dict], schema: dict, purpose: str,
+         max_tokens: int) -> tuple[dict, list[Usage]]:
+    """complete_json, asked once more with twice the room if the answer was cut short."""
+    usages: list[Usage] = []
+    for attempt in (1, 2):
+        try:
+            data, usage = llm.complete_json(messages, schema, purpose=purpose,
+                                            max_tokens=max_tokens)
+        except LLMTruncated as exc:
+            usages.append(exc.usage)
+            if attempt == 2:
+                raise LLMError(f"the model's answer for {purpose} was cut at {max_tokens} "
+                               "tokens twice; use a model with a larger output limit or lower "
+                               "PUBLISHER_MIN_WORDS", reason="llm_truncated") from None
+            log.warning("%s: answer cut at %d tokens, asking again with %d", purpose,
+                        max_tokens, max_tokens * 2)
+            max_tokens *= 2
+            continue
+        usages.append(usage)
+        return data, usages
+    raise AssertionError("unreachable")
+
+
+def write_article(sources: list[Source], brief: Brief, llm: LLM) -> tuple[Article, list[Usage]]:
+    """The first draft: one call (two if the answer was cut at the token limit)."""
+    if not sources:
+        raise LLMError("nothing to write from: no source text; give a file, a URL or stdin")
+    messages = _messages(write_prompt(sources, brief))
+    data, usages = _ask(llm, messages, ARTICLE_SCHEMA, "write",
+                        _max_tokens(target_words(brief.min_words)))
+    return article_from_json(data), usages
+
+
+def expand_sections(article: Article, headings: list[str], sources: list[Source], brief: Brief,
+                    llm: LLM, *, words_needed: int) -> tuple[Article, Usage]:
+    """Rewrite only the named sections, longer, with material from the sources."""
+    chosen = [s for s in article.all_sections if _norm(s.heading) in {_norm(h) for h in headings}]
+    if not chosen:
+        log.warning("expand: none of %r is a heading of the article; nothing done", headings)
+        return article, Usage(model=llm.model, purpose="expand")
+    extra = math.ceil(max(0, words_needed) / len(chosen))
+    targets = {s.heading: min(MAX_SECTION_WORDS, _length().section_words(s) + extra) for s in chosen}
+    user = _template("expand.txt").substitute(
+        words_needed=max(0, words_needed), min_words=brief.min_words,
+        targets="; ".join(f"« {h} » : {n} mots" for h, n in targets.items()),
+        max_section=MAX_SECTION_WORDS, article=_article_data(article),
+        headings=_data(json.dumps(list(targets), ensure_ascii=False)),
+        sources=sources_block(sources))
+    data, usages = _ask(llm, _messages(user), SECTIONS_SCHEMA, "expand",
+                        _max_tokens(sum(targets.values())))
+    replaced = replace_sections(article, chosen, [section_from_json(d) for d in
+                                                  data.get("sections") or []])
+    return replaced, merge_usage(usages, llm.model, "expand")
+
+
+def rewrite_in_french(article: Article, sources: list[Source], brief: Brief,
+                      llm: LLM) -> tuple[Article, Usage]:
+    """The whole article again, in French (for a draft detected as another language)."""
+    user = _template("translate.txt").substitute(
+        min_words=brief.min_words, max_section=MAX_SECTION_WORDS, tone=safe_tone(brief.tone),
+        article=_article_data(article), sources=sources_block(sources))
+    data, usages = _ask(llm, _messages(user), ARTICLE_SCHEMA, "translate",
+                        _max_tokens(target_words(brief.min_words)))
+    return article_from_json(data), merge_usage(usages, llm.model, "translate")
+
+
+def fix_claims(article: Article, claims: list[str], sources: list[Source],
+               llm: LLM) -> tuple[Article, Usage]:
+    """Correct from the sources, or remove, the figures and quotes no source contains."""
+    user = _template("fix.txt").substitute(
+        claims=_data(json.dumps(list(claims), ensure_ascii=False, indent=1)),
+        article=_article_data(article), sources=sources_block(sources))
+    data, usages = _ask(llm, _messages(user), ARTICLE_SCHEMA, "fix_facts",
+                        _max_tokens(_length().article_words(article)))
+    return article_from_json(data), merge_usage(usages, llm.model, "fix_facts")
+
+
+# --- JSON ⇄ Article ----------------------------------------------------------------------------
+
+def _norm(text: str) -> str:
+    return " ".join(text.casefold().split())
+
+
+_BOLD = re.compile(r"\*\*(.+?)\*\*")
+_ITALIC = re.compile(r"(?<![\w*])\*(?!\s)(.+?)(?<!\s)\*(?![\w*])")
+
+
+def _clean_text(text) -> str:
+    """Markdown that slipped through, as the inline HTML the renderer allows."""
+    text = str(text or "").strip()
+    text = _BOLD.sub(r"<strong>\1</strong>", text)
+    return _ITALIC.sub(r"<em>\1</em>", text)
+
+
+def _clean_heading(text) -> str:
+    return re.sub(r"^#+\s*", "", _clean_text(text)).replace("<strong>", "").replace(
+        "</strong>", "").strip()
+
+
+def _paragraphs(items) -> list[Block]:
+    """Paragraph blocks; a string holding blank lines is several paragraphs."""
+    if isinstance(items, str):
+        items = [items]
+    blocks = []
+    for item in items or []:
+        for part in re.split(r"\n\s*\n", str(item or "")):
+            if _clean_text(part):
+                blocks.append(Block("paragraph", _clean_text(part)))
+    return blocks
+
+
+def section_from_json(data: dict, *, default_heading: str = "") -> Section:
+    data = data if isinstance(data, dict) else {}
+    blocks = _paragraphs(data.get("paragraphs"))
+    bullets = tuple(_clean_text(b) for b in data.get("bullets") or [] if _clean_text(b))
+    if bullets:
+        blocks.append(Block("list", items=bullets))
+    quote = data.get("quote")
+    if isinstance(quote, dict) and _clean_text(quote.get("text")):
+        blocks.append(Block("quote", _clean_text(quote["text"]),
+                            cite=_clean_text(quote.get("cite"))))
+    level = 3 if data.get("level") in (3, "3") else 2
+    return Section(_clean_heading(data.get("heading")) or default_heading, tuple(blocks), level)
+
+
+def article_from_json(data: dict) -> Article:
+    """The model's JSON as an Article; raises LLMError when there is no body to speak of."""
+    if not isinstance(data, dict):
+        raise LLMError("the model's answer is not a JSON object; try a stronger model")
+    sections = tuple(s for s in (section_from_json(d) for d in _list(data.get("sections")))
+                     if s.blocks or s.heading)
+    intro = tuple(_paragraphs(data.get("introduction")))
+    if not sections and not intro:
+        raise LLMError("the model returned an article without introduction or sections; "
+                       "try again or use a stronger model (PUBLISHER_MODEL)",
+                       reason="llm_empty_article")
+    conclusion = data.get("conclusion") if isinstance(data.get("conclusion"), dict) else {}
+    return Article(
+        title=_clean_heading(data.get("title")),
+        intro=intro,
+        sections=sections,
+        conclusion=section_from_json({**conclusion, "level": 2},
+                                     default_heading=CONCLUSION_HEADING),
+        suggestions=Suggestions(
+            keyphrase=str(data.get("keyphrase") or "").strip(),
+            meta_title=str(data.get("meta_title") or "").strip(),
+            meta_description=str(data.get("meta_description") or "").strip(),
+            tags=tuple(str(t).strip() for t in _list(data.get("tags")) if str(t).strip())),
+    )
+
+
+def _list(value) -> list:
+    return value if isinstance(value, list) else []
+
+
+def section_to_json(section: Section) -> dict:
+    paragraphs = [b.text for b in section.blocks if b.kind == "paragraph"]
+    bullets = [i for b in section.blocks if b.kind == "list" for i in b.items]
+    quote = next(({"text": b.text, "cite": b.cite} for b in section.blocks if b.kind == "quote"),
+                 None)
+    return {"heading": section.heading, "level": section.level, "paragraphs": paragraphs,
+            "bullets": bullets, "quote": quote}
+
+
+def article_to_json(article: Article) -> dict:
+    """The inverse of article_from_json (a section's blocks come back in schema order)."""
+    return {
+        "title": article.title,
+        "introduction": [b.text for b in article.intro if b.text],
+        "sections": [section_to_json(s) for s in article.sections],
+        "conclusion": {"heading": article.conclusion.heading,
+                       "paragraphs": [b.visible_text for b in article.conclusion.blocks]},
+        "keyphrase": article.suggestions.keyphrase,
+        "meta_title": article.suggestions.meta_title,
+        "meta_description": article.suggestions.meta_description,
+        "tags": list(article.suggestions.tags),
+    }
+
+
+def replace_sections(article: Article, old: list[Section], new: list[Section]) -> Article:
+    """``article`` with each of ``old`` replaced by its rewrite: matched by heading, else by
+    position. A rewrite with no text keeps the original."""
+    by_heading = {_norm(s.heading): s for s in new}
+    mapping = {}
+    for index, section in enumerate(old):
+        fresh = by_heading.get(_norm(section.heading)) or (new[index] if index < len(new) else None)
+        if fresh and fresh.blocks:
+            mapping[id(section)] = Section(section.heading, fresh.blocks, section.level)
+    sections = tuple(mapping.get(id(s), s) for s in article.sections)
+    conclusion = mapping.get(id(article.conclusion), article.conclusion)
+    return Article(article.title, article.intro, sections, conclusion, article.suggestions)
