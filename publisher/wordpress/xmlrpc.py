@@ -125,10 +125,11 @@ class XmlRpcClient:
     # --- the client surface -----------------------------------------------------------------
 
     def check_auth(self) -> dict:
-        """The current user; wp.getProfile itself requires the edit_posts capability."""
-        users = self._lib[3]
+        """The current user; wp.getPosts refuses (fault 401) users without edit_posts."""
+        users, posts = self._lib[3], self._lib[1]
+        profile = self.call(users.GetProfile(), "WordPress login check")
         try:
-            profile = self.call(users.GetProfile(), "WordPress login check")
+            self.call(posts.GetPosts({"number": 1, "fields": "post_id"}), "checking edit_posts")
         except ForbiddenError as err:
             raise ForbiddenError(f"WordPress user {self.settings.wp_username!r} cannot create "
                                  "posts: give it the Author or Editor role", status=err.status,
