@@ -153,7 +153,8 @@ def test_first_brief_wins_and_duplicates_go(tmp_path):
     assert brief.min_words == 700 and brief.instruction.startswith("Make this article")
 
 
-def test_no_sources():
+@pytest.mark.parametrize("specs", [[], [""], ["  "]])
+def test_no_sources(specs):
     with pytest.raises(SourceError) as err:
-        load_sources([])
+        load_sources(specs)
     assert err.value.reason == "no_source"

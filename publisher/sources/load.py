@@ -4,6 +4,10 @@ Each becomes a cleaned ``Source`` plus the editor's ``Brief`` if one was written
 Several sources about one story give one article that uses them all, so ``load_sources``
 merges their briefs (the first one wins) and drops exact duplicates.
 
+A brief is read only from the editor's own text (a file or stdin). A fetched page never
+carries one: whoever wrote the page is not the editor, so a "rewrite this…" line on a web page
+stays article text for the cleaner to judge.
+
 Bad input fails early with one clear error each (``SourceError.reason`` in brackets):
 missing file [not_found], directory [is_directory], empty [empty], binary [binary],
 over 2 MB [too_large], nothing left once cleaned [no_article], a URL that answers 404
@@ -38,6 +42,9 @@ def load_source(spec: str, *, http: Http | None = None, settings=None,
                 stdin: IO | None = None) -> tuple[Source, Brief | None]:
     """One source from a file path, "-" (stdin) or an http(s) URL, and its brief if any."""
     words = _default_words(settings)
+    if not spec.strip():
+        raise SourceError("empty source name: pass a file, - for stdin, or an http(s) URL",
+                          reason="no_source")
     if spec == "-":
         return source_from_text(_read_stdin(stdin), origin="-", default_words=words)
     if _URL.match(spec):
