@@ -223,6 +223,8 @@ OTHER_SITES_JUNK = [
     "Aller au contenu principal",
     "Photo : AFP",
     "Crédits photo : Reuters/Gleb Garanich",
+    "Crédit : AFP",
+    "Copyright 2023 Le Courrier",
     "© Gleb Garanich / Reuters",
     "Genya SAVILOV / AFP",
     "Le président Zelensky à Kiev, le 28 septembre 2023. © Sergei Supinsky / AFP",
@@ -258,6 +260,9 @@ KEPT_LOOKALIKES = [
     "Le Kremlin a dénoncé une visite « provocatrice » (Dmitri Peskov, porte-parole).",
     "Des munitions pour les alliés et pour Kiev",          # an intertitle
     "Partager le fardeau",                                # an intertitle
+    "Crédits : une hausse de 3 % pour la défense",        # budget credits, not photo credits
+    "Le copyright des images satellites en question",
+    "Photographier la guerre",
 ]
 
 

@@ -121,7 +121,7 @@ def _date_stamp(line: str) -> bool:
 
 def _caption_credit(line: str) -> bool:
     """A caption that ends with its photo credit: "… à Kiev. © Sergei Supinsky / AFP"."""
-    return bool(re.search(r"(?:©|\bcr[ée]dits?\s*(?:photo)?\s*:)\s*[^.©]{1,60}$", line, re.I)
+    return bool(re.search(r"(?:©|\bcr[ée]dits?\s+photos?\s*:)\s*[^.©]{1,60}$", line, re.I)
                 or re.search(r"\((?:photo|cr[ée]dit)[^()]{0,60}\)$", line, re.I))
 
 
@@ -154,10 +154,12 @@ LINE_RULES: tuple[Rule, ...] = (
                                     r"\s+(?:raccourcis|contenu|navigation|menu|recherche)|"
                                     r"^skip to (?:main )?content"))),
     Rule("rights_notice", "rights notices under photos: 'Tous droits réservés EBU'",
-         _short(12, _re(r"tous droits r[ée]serv[ée]s|all rights reserved|\bcopyright\b|©"))),
+         _short(12, _re(r"tous droits r[ée]serv[ée]s|all rights reserved|^copyright\b"
+                        r"|\bcopyright\s*(?:©|\(c\)|\d{4})|©"))),
     Rule("photo_credit", "photo credit lines: 'Crédit photo © Reuters', 'Photo : AFP'",
-         _short(16, _re(r"^(?:©\s*)?(?:cr[ée]dits?(?:\s+(?:photos?|images?))?|photos?"
-                        r"|illustration|image)\s*(?::|©|-|/)"))),
+         _short(16, _re(r"^(?:©\s*)?(?:cr[ée]dits?\s+(?:photos?|images?)|photos?|illustration"
+                        r"|image)\s*(?::|©|-|/)|^cr[ée]dits?\s*(?::\s*)?(?:©|(?:%s)\b)"
+                        % AGENCIES))),
     Rule("icon_caption", "captions carrying a leaked icon name ('photo_camera …')",
          _re(r"^(?:photo_camera|camera_alt|videocam|play_arrow|play_circle)\b")),
     Rule("agency_caption", "captions that open with the photographer and agency: "
