@@ -236,3 +236,35 @@ def test_companion_plugin_missing_gives_a_warning_and_keeps_the_draft(wp_bare_si
     assert result.status == "draft"
     assert PLUGIN_MISSING in result.warnings
     assert client.find_by_source_hash("anything") is None     # no unfiltered list taken as a hit
+
+
+def test_featured_image_from_a_url_and_a_bad_image_only_warns(wp_site, tmp_path):
+    import threading
+    from functools import partial
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+    (tmp_path / "une.png").write_bytes(png_bytes(8, 8))
+    (tmp_path / "page.html").write_text("<html></html>")
+    handler = partial(SimpleHTTPRequestHandler, directory=str(tmp_path))
+    handler.log_message = lambda *a: None
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        client = WordPressClient(wp_site.settings("author", PUBLISHER_ALLOW_PRIVATE_URLS="1"))
+        good = client.create_post(make_draft(image=f"{base}/une.png", image_alt="Une"))
+        assert client.get_post(good.id)["featured_media"] and good.warnings == ()
+        bad = client.create_post(make_draft(image=f"{base}/page.html"))
+        assert client.get_post(bad.id)["featured_media"] == 0
+        assert any("featured image not uploaded" in w for w in bad.warnings)
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_doctor_view_and_category_names(wp_site, wp_bare_site):
+    names = WordPressClient(wp_site.settings("author")).category_names()
+    assert {"International", "Politique", "Économie"} <= set(names)
+    results = WordPressClient(wp_site.settings("administrator")).diagnose()
+    assert [r.status for r in results] == ["ok", "warn", "ok"]
+    bare = WordPressClient(wp_bare_site.settings("author")).diagnose()
+    assert bare[-1].status == "warn" and "mu-plugins" in bare[-1].fix

@@ -130,6 +130,9 @@ class RestApi:
         resp = self.http.request("GET", self.site_url)
         root = api_link(resp)
         if root:
+            if urlsplit(root).hostname != urlsplit(resp.url).hostname:
+                log.warning("the site announces its REST API on another host (%s): credentials "
+                            "will be sent there", redact(root))
             return root
         for candidate in (self.site_url + "wp-json/", self.site_url + "?rest_route=/"):
             if self._is_api_index(candidate):

@@ -19,7 +19,7 @@ import re
 from datetime import datetime, timedelta, timezone
 
 from ..config import Settings
-from ..errors import ConfigError, ForbiddenError, NetworkError, WordPressError
+from ..errors import ConfigError, ForbiddenError, NetworkError, SourceError, WordPressError
 from ..models import Draft, PostResult
 from ..net import Http, redact
 from . import terms as _terms
@@ -253,8 +253,8 @@ class WordPressClient:
             return int(existing["featured_media"])    # don't upload the same image on each run
         try:
             return self.upload_media(draft.image, alt=draft.image_alt, credit=draft.image_credit)
-        except (WordPressError, NetworkError) as exc:
-            warnings.append(f"featured image not uploaded: {exc}")
+        except (WordPressError, NetworkError, SourceError) as exc:
+            warnings.append(f"featured image not uploaded: {exc}")   # the text matters more
             return 0
 
     def _future_date_gmt(self, date: str) -> str:
