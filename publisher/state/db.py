@@ -114,9 +114,11 @@ def _sqlite_on_connect(dbapi_conn, _record) -> None:
 
 
 def _sqlite_on_begin(conn: Connection) -> None:
-    # IMMEDIATE takes the write lock up front: several processes writing then wait on the busy
-    # timeout instead of failing with "database is locked" when a read upgrades to a write.
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+    # Writes take the write lock up front (IMMEDIATE): several processes writing then wait on
+    # the busy timeout instead of failing with "database is locked" when a read upgrades to a
+    # write. Reads (marked by Store._reader) need no lock under WAL.
+    reading = conn.get_execution_options().get("publisher_read_only")
+    conn.exec_driver_sql("BEGIN" if reading else "BEGIN IMMEDIATE")
 
 
 class Store:
@@ -125,6 +127,7 @@ class Store:
     def __init__(self, url: str, *, secrets: Iterable[str] = (), migrate: bool = True):
         self.engine = make_engine(url)
         self.dialect = self.engine.dialect.name
+        self._reader = self.engine.execution_options(publisher_read_only=True)
         self._secrets = tuple(s for s in secrets if s)
         if migrate:
             self.migrate()
@@ -144,7 +147,7 @@ class Store:
     # --- schema --------------------------------------------------------------------------
 
     def schema_version(self) -> int:
-        with self.engine.connect() as conn:
+        with self._reader.connect() as conn:
             if not self.engine.dialect.has_table(conn, schema.name):
                 return 0
             return conn.scalar(select(func.coalesce(func.max(schema.c.version), 0)))
@@ -251,12 +254,12 @@ class Store:
     # --- reading -------------------------------------------------------------------------
 
     def _one(self, stmt) -> dict[str, Any] | None:
-        with self.engine.connect() as conn:
+        with self._reader.connect() as conn:
             row = conn.execute(stmt).mappings().first()
         return dict(row) if row else None
 
     def _all(self, stmt) -> list[dict[str, Any]]:
-        with self.engine.connect() as conn:
+        with self._reader.connect() as conn:
             return [dict(r) for r in conn.execute(stmt).mappings()]
 
     def post_for_story(self, story_id: str) -> dict[str, Any] | None:
@@ -290,7 +293,7 @@ class Store:
                   .group_by(outcomes.c.story_id).subquery())
         stmt = (select(outcomes.c.story_id).join(latest, latest.c.id == outcomes.c.id)
                 .where(outcomes.c.kind == "failed").order_by(outcomes.c.id))
-        with self.engine.connect() as conn:
+        with self._reader.connect() as conn:
             return list(conn.scalars(stmt))
 
     def usage_totals(self, story_id: str | None = None) -> dict[str, Any]:
