@@ -234,6 +234,27 @@ OTHER_SITES_JUNK = [
     "Mis à jour le jeudi 28 septembre 2023",
     "Lire aussi : Ramstein, les alliés promettent de nouveaux chars",
     "***",
+    # Le Monde, France 24, 20 Minutes, BFM-style furniture
+    "Le Monde avec AFP",
+    "E.B. avec AFP",
+    "Texte par : FRANCE 24",
+    "Publié aujourd’hui à 10h32, modifié à 11h05",
+    "Publié le : 28/09/2023 - 18:42 Modifié le : 28/09/2023 - 20:05",
+    "Le 28/09/2023 à 18:42",
+    "Lecture 3 min.",
+    "2 mn",
+    "Article réservé aux abonnés",
+    "Vous avez lu 3 articles gratuits",
+    "Ajouter à vos sélections",
+    "Lire plus tard",
+    "Commentaires (12)",
+    "Tags : OTAN, Ukraine",
+    "Jens Stoltenberg, à Kiev, le 28 septembre 2023. SERGEI SUPINSKY / AFP",
+    "Image d'illustration. (Photo by Sergei SUPINSKY / AFP)",
+    "AFP",
+    "La rédaction",
+    "Lire aussi | Ramstein : les alliés promettent de nouveaux chars",
+    "LIRE AUSSI >> Ramstein : les alliés promettent de nouveaux chars",
 ]
 
 
@@ -263,6 +284,13 @@ KEPT_LOOKALIKES = [
     "Crédits : une hausse de 3 % pour la défense",        # budget credits, not photo credits
     "Le copyright des images satellites en question",
     "Photographier la guerre",
+    "24 février 2022",                                    # a timeline heading
+    "Jeudi 28 septembre",
+    "Les ministres ont parlé avec AFP et Reuters jeudi à Bruxelles.",
+    "Sujets de discorde entre alliés",
+    "Le Monde selon Poutine",
+    "Lecture difficile pour Moscou",
+    "Réservé aux alliés ?",
 ]
 
 

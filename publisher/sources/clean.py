@@ -54,7 +54,7 @@ WIDGET_WORDS = frozenset("""
 
 _SENTENCE_END = re.compile(r"[.!?…][\s\"»”’')\]]*$")
 _WORD = re.compile(r"\S*[^\W_]\S*")
-_NAME = r"[A-ZÀ-Ý][\w'’.-]+(?:\s+(?:de |d'|le |la |van |von )?[A-ZÀ-Ý][\w'’.-]+){0,3}"
+_NAME = r"[A-ZÀ-Ý][\w'’.-]+(?:\s+(?:de |d'|le |la |van |von )?[A-ZÀ-Ý0-9][\w'’.-]*){0,3}"
 
 MONTHS = ("janvier fevrier mars avril mai juin juillet aout septembre octobre novembre decembre "
           "janv fevr avr juil sept oct nov dec").split()
@@ -105,8 +105,8 @@ def _widget_row(line: str) -> bool:
 
 
 _DATE_TOKEN = re.compile(
-    r"^(?:le|la|a|à|et|:|,|-|–|\||il|y|min|h|gmt|utc|cet|cest|heures?|minutes?|jours?|mis|jour"
-    r"|publie|publiee|modifie|actualise|mise|\d[\d/:.,h-]*|[+-]\d+|" + "|".join(MONTHS + DAYS)
+    r"^(?:le|la|a|à|et|:|,|-|–|—|\||il|y|min|h|gmt|utc|cet|cest|heures?|minutes?|jours?|mis|jour"
+    r"|aujourd'hui|hier|publie|publiee|modifie|actualise|mise|\d[\d/:.,h-]*|[+-]\d+|" + "|".join(MONTHS + DAYS)
     + r")\.?,?$")
 
 
@@ -119,31 +119,59 @@ def _date_stamp(line: str) -> bool:
     return len(tokens) <= 16 and all(_DATE_TOKEN.match(t) for t in tokens)
 
 
+def _date_only(line: str) -> bool:
+    tokens = fold(line).split()
+    return (0 < len(tokens) <= 12 and bool(_NUMERIC_STAMP.search(line))
+            and all(_DATE_TOKEN.match(t) for t in tokens))
+
+
+_NUMERIC_STAMP = re.compile(r"\b\d{1,2}/\d{1,2}/\d{2,4}\b|\b\d{1,2}[h:]\d{2}\b")
+
+
 def _caption_credit(line: str) -> bool:
     """A caption that ends with its photo credit: "… à Kiev. © Sergei Supinsky / AFP"."""
     return bool(re.search(r"(?:©|\bcr[ée]dits?\s+photos?\s*:)\s*[^.©]{1,60}$", line, re.I)
-                or re.search(r"\((?:photo|cr[ée]dit)[^()]{0,60}\)$", line, re.I))
+                or re.search(r"\((?:photo|cr[ée]dit)[^()]{0,60}\)$", line, re.I)
+                or _CAPTION_TAIL.search(line))
+
+
+# "… le 28 septembre 2023. SERGEI SUPINSKY / AFP": a photographer in capitals, then the agency
+_CAPTION_TAIL = re.compile(r"(?:^|[.)]\s)\s*[A-ZÀ-Ý][A-ZÀ-Ý'’ .-]{2,40}\s*/\s*(?:%s)\s*\)?$"
+                           % AGENCIES)
 
 
 LINE_RULES: tuple[Rule, ...] = (
     Rule("ad_marker", "ad slots leave their label behind (Publicité, PUBLICITÉ, Annonce)",
          _re(r"^(?:publicit[ée]|pub|annonce|advertisement|advertising|contenu sponsoris[ée]"
              r"|article sponsoris[ée]|sponsoris[ée]|partenaire|en partenariat avec \S+)$")),
+    Rule("agency_byline", "newsroom-and-agency bylines: 'Le Monde avec AFP', 'E.B. avec AFP'",
+         _short(8, _re(r"^(?:par\s+)?\S.{0,40}\s+avec\s+(?:l['’])?(?:%s|agences?)$" % AGENCIES))),
+    Rule("newsroom", "a bare agency or newsroom credit: 'AFP', 'Reuters', 'La rédaction'",
+         _re(r"^(?:(?:%s)|(?:par )?la r[ée]daction(?: d[eu'’]\s*\S+)?)$" % AGENCIES)),
     Rule("widget_row", "navigation, share and account rows copied with the page",
          _short(20, _widget_row)),
     Rule("share_widget", "share buttons: 'Partager sur Facebook', 'Partager par e-mail'",
          _re(r"^partage[rz]?\s+(?:sur|par|via)\s+[\w-]+$")),
     Rule("read_also", "inline related link: 'Lire aussi : <titre d'un autre article>'",
-         _short(30, _re(r"^(?:[àa]\s+)?(?:lire|voir)\s+(?:aussi|[ée]galement)\s*[:|–—-]\s*\S"))),
+         _short(30, _re(r"^(?:[àa]\s+)?(?:lire|voir)\s+(?:aussi|[ée]galement)\s*"
+                        r"(?:[:|–—»›→-]|>>)\s*\S"))),
     Rule("widget", "single interface words: loaders, follow buttons, read-more links",
          _short(12, _re(r"^(?:loader|loading|chargement(?: en cours)?|suivez[- ]nous\b.*"
                         r"|lire la suite|voir plus|afficher plus|en savoir plus"
-                        r"|fermer|close|lien copi[ée]|copy to clipboard|ajouter (?:à|aux) "
-                        r"(?:mes )?favoris|[ée]couter (?:cet )?article.*|offrir (?:cet )?article"
-                        r"|r[ée]agir|commenter|\d+\s+commentaires?|voir les commentaires"
-                        r"|(?:temps de )?lecture\s*:?\s*\d+\s*min(?:utes?)?|\d+\s*min(?:utes?)?"
-                        r" de lecture|s'inscrire|je m'abonne|abonnez-vous.*|t[ée]l[ée]charger"
-                        r" l'application.*)$"))),
+                        r"|fermer|close|lien copi[ée]|copy to clipboard|ajouter (?:à|aux?) "
+                        r"(?:mes |vos )?(?:favoris|s[ée]lections)|lire plus tard|[ée]couter (?:cet )?"
+                        r"article.*|offrir (?:cet |l['’])?article|r[ée]agir|commenter"
+                        r"|\d+\s+commentaires?|commentaires?\s*\(\d+\)|voir les (?:\d+ )?"
+                        r"commentaires|s['’]inscrire|je m['’]abonne|abonnez-vous.*"
+                        r"|t[ée]l[ée]charger l['’]application.*)$"))),
+    Rule("reading_time", "reading-time badges: 'Lecture : 4 min', 'Lecture 3 min.', '2 mn'",
+         _re(r"^(?:(?:temps de )?lecture\s*:?\s*)?\d+\s*(?:min|mn)(?:utes?)?(?: de lecture)?\.?$")),
+    Rule("paywall", "paywall notices: 'Article réservé aux abonnés', 'Vous avez lu 3 articles …'",
+         _short(14, _re(r"^(?:(?:cet |l['’])?article |contenu |la suite est )?r[ée]serv[ée]e? aux "
+                        r"abonn[ée]s|^vous avez lu \d+ articles?|^cet article vous est offert"
+                        r"|^il vous reste \d+ articles?"))),
+    Rule("tags", "tag lists: 'Tags : OTAN, Ukraine', 'Mots-clés'",
+         _short(20, _re(r"^(?:tags|mots[- ]cl[ée]s|th[èe]mes|[ée]tiquettes|sujets)\s*(?::.*)?$"))),
     Rule("newsletter_promo", "newsletter sign-up boxes",
          _short(20, _re(r"\bnewsletters?\b.*\b(?:inscri|abonn|recev|gratuit)|"
                         r"\b(?:inscri|abonn|recev)\w*\b.*\bnewsletters?\b"))),
@@ -168,10 +196,12 @@ LINE_RULES: tuple[Rule, ...] = (
     Rule("caption_credit", "captions ending with their credit: '… © Name / AFP'",
          _caption_credit),
     Rule("byline", "bylines: 'Par Euronews avec Shona Murray', 'Par Jean Dupont'",
-         _re(r"^(?i:par|publi[ée] par|r[ée]dig[ée] par|[ée]crit par)\s+%s"
+         _re(r"^(?i:par|publi[ée] par|r[ée]dig[ée] par|[ée]crit par|texte par)\s*:?\s+%s"
              r"(?:\s*(?:,|et|avec)\s+%s)*$" % (_NAME, _NAME), 0)),
     Rule("date_stamp", "'Publié le … Mis à jour …' stamps, with or without the dates",
          _date_stamp),
+    Rule("date_line", "a time stamp alone on its line: 'Le 28/09/2023 à 18:42' (a spelled-out "
+         "date alone may be a timeline heading, so it stays)", lambda line: _date_only(line)),
     Rule("fragment", "lone letters left by image alt text ('a') and separators ('***')",
          _re(r"^\W*\w?\W*$")),
 )
@@ -183,6 +213,7 @@ TAIL_MARKERS = re.compile(
     r"|dans la m[êe]me rubrique|articles? (?:li[ée]s|similaires|recommand[ée]s)"
     r"|les plus (?:lus|partag[ée]s|populaires)|vous (?:aimerez|pourriez aimer) aussi"
     r"|recommand[ée] pour vous|nos (?:derniers )?articles|derni[èe]res (?:actualit[ée]s|infos)"
+    r"|sujets associ[ée]s|contenus? sponsoris[ée]s?|(?:sponsoris[ée]|recommand[ée]) par \w+"
     r"|(?:en )?plus dans (?:la rubrique )?[\w'’-]+(?: [\w'’-]+)?)\s*:?$", re.IGNORECASE)
 
 # An inline "read also" heading on its own line: only the one link title after it goes.
