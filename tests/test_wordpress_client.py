@@ -182,11 +182,12 @@ def test_published_post_with_the_same_hash_is_left_alone(wp_site):
     assert any("already publish" in w for w in again.warnings)
 
 
-def test_lost_create_answer_is_not_repeated_blindly(wp_site):
+@pytest.mark.parametrize("answer", [0, 502, 503])
+def test_lost_create_answer_is_not_repeated_blindly(wp_site, answer):
     with WpProxy(wp_site.url) as proxy:
         client = WordPressClient(wp_site.settings("author", WP_URL=proxy.url))
         draft = make_draft()
-        proxy.lose_next("POST", "/wp/v2/posts")
+        proxy.lose_next("POST", "/wp/v2/posts", answer=answer)
         result = client.create_post(draft)
         assert proxy.lost and proxy.count("POST", "/wp/v2/posts") == 2   # create, then update
     posts = rest_get(wp_site, "/wp/v2/posts", role="author", context="edit", status="any",

@@ -164,8 +164,6 @@ class RestApi:
         url = self.url(route)
         if auth:
             kwargs["auth"] = self.credentials(url)
-        if method.upper() == "POST":
-            kwargs.setdefault("retry", False)   # the server may have acted: callers check first
         return self.http.request(method, url, **kwargs)
 
     def call(self, method: str, route: str, *, what: str = "", **kwargs):

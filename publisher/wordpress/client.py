@@ -283,7 +283,8 @@ class WordPressClient:
 
     def _create(self, payload: dict, draft: Draft, warnings: list[str]) -> dict:
         try:
-            resp = self.api.send("POST", "/wp/v2/posts", json=payload)
+            # No retry at all, not even on 503: a duplicate post is worse than a lookup.
+            resp = self.api.send("POST", "/wp/v2/posts", json=payload, retry=False)
         except NetworkError as exc:
             return self._after_lost_create(payload, draft, warnings, exc)
         if resp.ok and isinstance(json_or_none(resp), dict):

@@ -47,24 +47,25 @@ class WpProxy:
         self._server.shutdown()
         self._server.server_close()
 
-    def lose_next(self, method: str, path_part: str) -> None:
+    def lose_next(self, method: str, path_part: str, *, answer: int = 0) -> None:
         """The next ``method`` request whose path contains ``path_part`` reaches WordPress,
-        but its answer is dropped: the client sees the connection close."""
+        but its answer is dropped: the client sees the connection close, or, with ``answer``
+        (e.g. 502), that status from the proxy as a failing gateway would send."""
         with self._lock:
-            self._lose.append((method.upper(), path_part))
+            self._lose.append((method.upper(), path_part, answer))
 
     def count(self, method: str | None = None, path_part: str = "") -> int:
         return sum(1 for m, p in self.requests
                    if (method is None or m == method.upper()) and path_part in p)
 
-    def _should_lose(self, method: str, path: str) -> bool:
+    def _should_lose(self, method: str, path: str) -> tuple[bool, int]:
         with self._lock:
             for rule in self._lose:
                 if rule[0] == method and rule[1] in path:
                     self._lose.remove(rule)
                     self.lost.append((method, path))
-                    return True
-        return False
+                    return True, rule[2]
+        return False, 0
 
     def _forward(self, method: str, path: str, headers, body: bytes):
         conn = http.client.HTTPConnection(self.target_host, self.target_port, timeout=60)
@@ -95,9 +96,12 @@ class WpProxy:
                     proxy.requests.append((self.command, self.path))
                 status, reason, headers, data = proxy._forward(self.command, self.path,
                                                                 self.headers, body)
-                if proxy._should_lose(self.command, self.path):
+                lose, answer = proxy._should_lose(self.command, self.path)
+                if lose and not answer:
                     self.close_connection = True
                     return                        # nothing written: the answer is lost
+                if lose:
+                    status, reason, headers, data = answer, "Bad Gateway", [], b"<h1>gateway</h1>"
                 self.send_response(status, reason)
                 for key, value in headers:
                     if key.lower() in HOP_BY_HOP:
