@@ -45,8 +45,12 @@ _ARIAL.update({"«": 556, "»": 556, "’": 222, "‘": 222, "“": 333, "”": 
                "–": 556, "…": 1000, "€": 556, "\u00a0": 278, "\u202f": 200, "œ": 944,
                "Œ": 1000, "æ": 889, "Æ": 1000, "ß": 611})
 ELLIPSIS = " …"
-STATUS = {"bad": ("Problèmes", "Problème"), "ok": ("Améliorations", "À améliorer"),
-          "good": ("Bons résultats", "Bon")}
+# status → (group heading, one, many)
+STATUS = {"bad": ("Problèmes", "problème", "problèmes"),
+          "ok": ("Améliorations", "amélioration", "améliorations"),
+          "good": ("Bons résultats", "bon résultat", "bons résultats")}
+POST_STATUS = {"draft": "brouillon", "pending": "en attente de relecture",
+               "future": "planifié", "publish": "publié", "private": "privé"}
 
 
 # ---------------------------------------------------------------------------- SERP maths
@@ -143,17 +147,21 @@ def _check_item(check: Check) -> str:
     status = check.status if check.status in STATUS else "ok"
     detail = f'<span class="check-detail">{_e(check.detail)}</span>' if check.detail else ""
     return (f'<li class="check {status}" data-check="{_e(check.id)}" '
-            f'title="{_e(STATUS[status][1])}"><span class="dot"></span>'
+            f'title="{_e(STATUS[status][0])}"><span class="dot"></span>'
             f'<span><span class="check-label">{_e(check.label)}</span>{detail}</span></li>')
+
+
+def _count(status: str, n: int) -> str:
+    word = STATUS[status][1] if n < 2 else STATUS[status][2]
+    return f'<span class="{status}"><span class="dot"></span>{n} {_e(word)}</span>'
 
 
 def _checks_panel(checks: tuple[Check, ...]) -> str:
     if not checks:
         return _panel("Contrôles SEO et lisibilité", '<p class="muted">Aucun contrôle.</p>')
-    counts = "".join(f'<span class="{k}"><span class="dot"></span>{sum(c.status == k for c in checks)}'
-                     f" {_e(STATUS[k][0].lower())}</span>" for k in STATUS)
+    counts = "".join(_count(k, sum(c.status == k for c in checks)) for k in STATUS)
     groups = []
-    for key, (title, _) in STATUS.items():    # problems first: what the editor must fix
+    for key, (title, *_) in STATUS.items():   # problems first: what the editor must fix
         found = [c for c in checks if (c.status if c.status in STATUS else "ok") == key]
         if found:
             groups.append(f'<h3 class="group">{_e(title)}</h3><ul class="checks">'
@@ -169,7 +177,8 @@ def _facts_panel(draft: Draft, seo: SeoMeta) -> str:
             ("Slug", _e(seo.slug or draft.slug)),
             ("Catégorie", _e(category) or '<span class="muted">—</span>'),
             ("Étiquettes", tags or '<span class="muted">—</span>'),
-            ("Statut", _e(draft.status) + (f" ({_e(draft.date)})" if draft.date else ""))]
+            ("Statut", _e(POST_STATUS.get(draft.status, draft.status))
+             + (f" ({_e(draft.date)})" if draft.date else ""))]
     body = "".join(f"<dt>{_e(k)}</dt><dd>{v}</dd>" for k, v in rows)
     return _panel("Référencement", f'<dl class="facts">{body}</dl>')
 
@@ -246,7 +255,7 @@ def render_preview(draft: Draft, seo: SeoMeta, report: Report, *, site_url: str 
     """The standalone preview page (a string of HTML) for one draft."""
     snippet = serp(seo, site_url=site_url, slug=draft.slug, fallback_title=draft.title,
                    fallback_description=draft.excerpt)
-    aside = "".join([_serp_panel(snippet), _checks_panel(report.checks),
+    aside = "".join([_checks_panel(report.checks),
                      _length_panel(draft, report), _facts_panel(draft, seo),
                      _outline_panel(outline_of(draft, seo)), _notes_panels(draft, report),
                      _usage_panel(report)])
@@ -258,7 +267,8 @@ def render_preview(draft: Draft, seo: SeoMeta, report: Report, *, site_url: str 
             f'<header class="bar"><strong>Aperçu du brouillon</strong>'
             f'<span class="status">non publié</span><span class="meta">'
             f"{_e(snippet.crumbs)}</span></header>"
-            f"<main>{_article(draft)}<aside>{aside}</aside></main></body></html>\n")
+            f'<main><div class="main-col">{_serp_panel(snippet)}{_article(draft)}</div>'
+            f"<aside>{aside}</aside></main></body></html>\n")
 
 
 # ---------------------------------------------------------------------------- dry-run folder
@@ -307,5 +317,5 @@ def read_dry_run(folder: Path) -> tuple[Draft, dict[str, Any]]:
     if edited.is_file():
         payload = {**payload, "content": edited.read_text(encoding="utf-8").strip()}
     draft = Draft.from_dict(payload)
-    clean = sanitize.clean_document(draft.content, mode="any")
+    clean = sanitize.clean_document(draft.content, mode="any").strip()
     return Draft.from_dict({**draft.to_dict(), "content": clean}), payload
