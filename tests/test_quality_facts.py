@@ -68,6 +68,9 @@ def test_english_decimal_point_matches_french_comma():
 
 def test_spelled_out_number_in_the_source_counts():
     assert missing("La guerre dure depuis 2 ans.") == []
+    assert missing("Sa 1re visite, 4 questions et 90 chars.",
+                   source="Sa première visite, quatre questions et quatre-vingt-dix chars.") == []
+    assert missing("Il y a 3 ans.", source="Il y a deux ans.") == ["3"]
 
 
 def test_invented_or_altered_figures_are_listed():

@@ -106,6 +106,9 @@ _SPELLED = {
     "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "seven": 7, "eight": 8, "nine": 9,
     "ten": 10, "eleven": 11, "twelve": 12, "twenty": 20, "thirty": 30, "forty": 40,
     "fifty": 50, "hundred": 100,
+    # Ordinals: "la première visite" makes "1re visite" traceable.
+    "premier": 1, "première": 1, "deuxième": 2, "second": 2, "seconde": 2, "troisième": 3,
+    "quatrième": 4, "cinquième": 5, "dixième": 10, "first": 1, "third": 3,
 }
 _NUMBER = (rf"(?P<pre>[$€£]{_SP}?)?(?<![\d.,])"
            rf"(?P<num>\d{{1,3}}(?:{_SP}\d{{3}})+(?:,\d+)?(?!\d)|\d+(?:[.,]\d+)*)")
