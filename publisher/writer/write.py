@@ -77,7 +77,7 @@ SECTIONS_SCHEMA = {
 # --- length planning ---------------------------------------------------------------------------
 
 def target_words(min_words: int) -> int:
-    return math.ceil(min_words * LENGTH_MARGIN)
+    return math.ceil(round(min_words * LENGTH_MARGIN, 6))   # 900 × 1.1 is 990.0000000000001
 
 
 def _frame_words(min_words: int) -> int:

@@ -517,7 +517,7 @@ _EN_HEADINGS = ["{e}: the key announcements", "{e}: the background", "{e}: the r
                 "{e}: what is at stake", "{e}: what comes next", "{e}: the open questions"]
 _LOWER_FIRST = set("""le la les l un une des du d de dans lors au aux à en environ plus chaque
     nous il ils elle elles on ce cet cette ces cela ceci s selon son sa ses leur leurs pour sur
-    sous face depuis alors après avant rien tout tous c qu quant j je n ne""".split())
+    sous face depuis alors après avant rien tout tous c qu quant j je n ne reste""".split())
 _NOT_ENTITY = {w.capitalize() for w in _LOWER_FIRST} | {
     "Par", "Et", "Mais", "Ou", "Si", "Comme", "Ainsi", "Enfin", "Publié", "Partager",
     "Titre", "Crédit", "Plus", "Tous", "Aujourd", "Reportage", "Newsletter"}
@@ -854,7 +854,8 @@ def _split_any(paragraph: str) -> list[str]:
     parts, start = [], 0
     for match in _BOUNDARY.finditer(paragraph):
         chunk = paragraph[start:match.start()]
-        if chunk.count("«") == chunk.count("»") and chunk.count('"') % 2 == 0:
+        balanced = chunk.count("«") == chunk.count("»") and chunk.count('"') % 2 == 0
+        if balanced or _count(chunk) > 50:          # sources do leave quotes open
             parts.append(chunk.strip())
             start = match.end()
     parts.append(paragraph[start:].strip())
