@@ -108,6 +108,7 @@ def _sqlite_on_connect(dbapi_conn, _record) -> None:
     dbapi_conn.isolation_level = None
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")        # readers don't block the one writer
+    cur.execute("PRAGMA synchronous=NORMAL")      # the WAL default: no fsync per commit
     cur.execute(f"PRAGMA busy_timeout={int(SQLITE_BUSY_SECONDS * 1000)}")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.close()
