@@ -256,10 +256,12 @@ def test_markdown_and_repeats_are_fixed_in_code(fake_llm, llm):
     assert next(c for c in report.checks if c.id == "no_duplicates").status == "good"
 
 
-def test_a_thin_source_is_flagged_from_the_start_and_not_padded():
+def test_a_thin_source_is_flagged_from_the_start_and_not_padded(fake_llm, llm):
     thin = Source(text=" ".join(seed(REUTERS).split()[:120]))
     article = article_from_json(article_json(french_paragraphs(REUTERS, size=25)[:4], 2))
-    _, report = run_gate(article, [thin], BRIEF, None)
+    _, report = run_gate(article, [thin], BRIEF, llm)
+    assert "expand" not in fake_llm.purposes()
+    assert report.short
     assert report.warnings[0].startswith(
         f"Source trop mince : {count_words(thin.text)} mots pour 700 demandés")
     assert next(c for c in report.checks if c.id == "source_length").status == "ok"
@@ -272,3 +274,12 @@ def test_thin_sections_are_those_below_their_share():
     thick = {**article_json(take(POOL, 430)), "sections": [
         section("Long", take(POOL, 250)), section("Court", POOL[:1])]}
     assert thin_sections(article_from_json(thick), 700) == ["Court"]
+
+
+def test_a_failed_repair_keeps_the_article_and_says_so(fake_llm, llm):
+    article = article_from_json(invented_json())
+    fake_llm.script(Reply(status=500, error="boom"))
+    fixed, report = run_gate(article, sources(*NATO), BRIEF, llm)
+    assert fixed == article and fake_llm.purposes() == ["fix_facts"]
+    assert any(w.startswith("Réparation impossible (correction des chiffres et citations)") for w in report.warnings)
+    assert len(report.untraceable) == 2 and report.usage == ()

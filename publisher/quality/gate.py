@@ -27,6 +27,9 @@ log = logging.getLogger(__name__)
 
 THIN_SOURCE_RATIO = 0.4     # a source under 40 % of the target cannot honestly fill it
 EXPANSION_MARGIN = 1.15     # models undershoot the words they are asked for
+REPAIR_NAMES = {"translate": "réécriture en français",
+                "fix_facts": "correction des chiffres et citations",
+                "expand": "développement des sections"}
 
 
 @dataclass
@@ -42,6 +45,7 @@ class _Run:
     warnings: list[str] = field(default_factory=list)
     facts_fixed: bool = False
     foreign: bool = False          # still not French after the rewrite: no more repairs
+    thin_source: bool = False      # too little source to expand from without padding
 
     @property
     def target(self) -> int:
@@ -76,6 +80,7 @@ def run_gate(article: Article, sources: Sequence[Source] | Source, brief: Brief,
 def _thin_source(run: _Run) -> None:
     available = sum(count_words(s.text) for s in run.sources)
     if available < THIN_SOURCE_RATIO * run.target:
+        run.thin_source = True
         run.warnings.append(
             f"Source trop mince : {available} mots pour {run.target} demandés — l'article ne "
             "sera pas allongé par du remplissage ; à compléter par la rédaction")
@@ -121,6 +126,8 @@ def _facts(run: _Run) -> None:
 
 
 def _length(run: _Run, max_repairs: int) -> None:
+    if run.thin_source:             # all an expansion could add is padding
+        return
     for _ in range(max_repairs if run.llm is not None else 0):
         deficit = run.target - run.words
         if deficit <= 0:
@@ -149,7 +156,7 @@ def _repair(run: _Run, purpose: str, call: Callable[[Any], tuple[Article, Usage]
         run.article, usage = call(write)
     except LLMError as err:
         log.warning("repair %s failed: %s", purpose, err)
-        run.warnings.append(f"Réparation « {purpose} » impossible : {err}")
+        run.warnings.append(f"Réparation impossible ({REPAIR_NAMES[purpose]}) : {err}")
         return False
     run.usage.append(usage)
     return True
