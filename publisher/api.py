@@ -50,7 +50,8 @@ def draft(request: DraftRequest, settings: Settings | None = None, *, stdin=None
         if options.strict and prepared.report.short:
             raise strict_failure(prepared.report, outcome.folder)
         return outcome
-    return _push(client, prepared.draft, store, story, settings, prepared.seo, prepared.report)
+    return _push(client, prepared.draft, store, story, settings, prepared.seo, prepared.report,
+                 status=options.status)
 
 
 def push(folder: str | Path, settings: Settings | None = None, *,
@@ -66,7 +67,7 @@ def push(folder: str | Path, settings: Settings | None = None, *,
     client.check_auth()
     store = open_store(settings)
     story = draft_.source_hash or "push:" + str(Path(folder).resolve())
-    return _push(client, draft_, store, story, settings, None, None)
+    return _push(client, draft_, store, story, settings, None, None, status=status)
 
 
 # --- the steps ------------------------------------------------------------------------------
@@ -116,9 +117,11 @@ def _dry_run(prepared: pipeline.Prepared, request: DraftRequest, settings: Setti
 
 
 def _push(client, draft_: Draft, store, story: str, settings: Settings,
-          seo: SeoMeta | None, report: Report | None) -> Outcome:
+          seo: SeoMeta | None, report: Report | None, *, status: str | None = None) -> Outcome:
+    # The status comes from the command line only (``status``), never from a payload or a
+    # source: the client refuses "publish" unless it is passed here explicitly.
     try:
-        post = client.create_post(draft_)
+        post = client.create_post(draft_, status=status)
     except PublisherError as err:
         outcome = Outcome("failed", reason=err.reason, error=str(err), draft=draft_,
                           report=report, seo=seo)
