@@ -113,7 +113,8 @@ def keyphrase_candidates(article: Article) -> list[str]:
 
 def keyphrase_score(article: Article, phrase: str, body: str | None = None) -> tuple:
     """How well ``phrase`` serves the Yoast checks, best first when sorted descending:
-    (checks it satisfies, found in a subheading, occurrences, prefers 2–3 words)."""
+    (checks it lets pass, reads as a noun phrase, found in a subheading, occurrences, in the
+    title, prefers 2–3 words). (-1,) when it is not in the text."""
     body = text.body(article) if body is None else body
     occurrences = french.phrase_count(french.tokens(body), phrase)
     if not occurrences:
@@ -126,10 +127,22 @@ def keyphrase_score(article: Article, phrase: str, body: str | None = None) -> t
         text.intro_match(article, phrase) == "sentence",
         0.3 <= share <= 0.75 or (heads == 1 and hits == 1),
         0.5 <= density <= 3.0,
-        french.contains_phrase(article.title, phrase),
+        any(description_ok(w, phrase) for w in _windows(article)),
     ))
     size = len(phrase.split())
-    return (satisfied, hits > 0, min(occurrences, 12), -abs(size - 2.5))
+    return (satisfied, _noun_like(phrase), hits > 0, min(occurrences, 12),
+            french.contains_phrase(article.title, phrase), -abs(size - 2.5))
+
+
+_VERB_LIKE = re.compile(r"(er|ir|é|ée|és|ées|ait|aient|[^m]ent)$")
+
+
+def _noun_like(phrase: str) -> bool:
+    """Neither edge word looks like a verb (« faut retenir », « OTAN d’envoyer » read badly
+    as a keyphrase); capitalised words are names."""
+    edges = {phrase.split()[0], re.split(r"['’]", phrase.split()[-1])[-1]}
+    return not any(w[:1].islower() and len(w) > 4 and _VERB_LIKE.search(w.lower())
+                   for w in edges)
 
 
 def _valid_keyphrase(phrase: str) -> bool:
@@ -218,16 +231,27 @@ def _capitalize(value: str) -> str:
     return value[:1].upper() + value[1:] if value else value
 
 
-def _title_candidates(article: Article, keyphrase: str) -> list[str]:
-    bases = [b for b in (article.title, article.suggestions.meta_title) if b.strip()]
-    out = list(bases)
+def _title_candidates(article: Article, keyphrase: str) -> list[tuple[str, bool]]:
+    """(candidate, had to be shortened): the article's title, the suggested SEO title, and
+    each of them led by the keyphrase (« Kp : rest », the rest never repeating a head part
+    before its own « : »)."""
+    bases = [re.sub(r"\s+", " ", b).strip() for b in
+             (article.title, article.suggestions.meta_title) if b.strip()]
+    raw = list(bases)
     for base in bases:
-        if not text.starts_with(base, keyphrase):
-            rest = base
-            if french.contains_phrase(base, keyphrase):
-                rest = _without_phrase(base, keyphrase)
-            out.append(f"{_capitalize(keyphrase)} : {rest}")
-    return [_capitalize(shorten_title(c)) for c in out]
+        if text.starts_with(base, keyphrase):
+            continue
+        rest = _without_phrase(base, keyphrase) if french.contains_phrase(base, keyphrase) \
+            else base
+        head, sep, tail = rest.partition(" : ")
+        if sep and not french.contains_phrase(head, keyphrase) and count_words(tail) >= 3:
+            rest = tail
+        raw.append(f"{_capitalize(keyphrase)} : {rest}")
+    out = []
+    for candidate in raw:
+        short = _capitalize(shorten_title(candidate.rstrip(" .…")))
+        out.append((short, short != _capitalize(candidate.rstrip(" .…"))))
+    return out
 
 
 def _without_phrase(base: str, keyphrase: str) -> str:
@@ -245,18 +269,18 @@ def _without_phrase(base: str, keyphrase: str) -> str:
 
 def meta_title(article: Article, keyphrase: str) -> str:
     """The SEO title: the best candidate that fits (60 characters, 600 px) and holds the
-    keyphrase, keyphrase-first candidates preferred, then the article's own title, then the
-    longest."""
-    candidates = [c for c in dict.fromkeys(_title_candidates(article, keyphrase)) if c]
-    good = [c for c in candidates if fits_title(c) and french.contains_phrase(c, keyphrase)]
-    pool = good or candidates or [_capitalize(keyphrase)]
-    return max(pool, key=lambda c: (text.starts_with(c, keyphrase), c == article.title.strip(),
-                                    len(c), c))
+    keyphrase; keyphrase-first candidates first, then those that fit without cutting, then the
+    article's own title, then the longest."""
+    candidates = dict(reversed(_title_candidates(article, keyphrase)))
+    good = [c for c in candidates if c and fits_title(c) and french.contains_phrase(c, keyphrase)]
+    pool = good or [c for c in candidates if c] or [_capitalize(keyphrase)]
+    return max(pool, key=lambda c: (text.starts_with(c, keyphrase), not candidates.get(c, True),
+                                    c == article.title.strip(), len(c), c))
 
 
 # --- meta description -----------------------------------------------------------------------
 
-_ENDS_SENTENCE = re.compile(r"[.!?…]\s*[»”\")]?$")
+_ENDS_SENTENCE = re.compile(r"[.!?]\s*[»”\")]?$")
 
 
 def _balanced(value: str) -> bool:
@@ -264,32 +288,42 @@ def _balanced(value: str) -> bool:
         and value.count('"') % 2 == 0
 
 
-def description_ok(value: str, keyphrase: str, low: int = DESC_MIN) -> bool:
-    return (low <= len(value) <= DESC_MAX and bool(_ENDS_SENTENCE.search(value))
-            and _balanced(value) and french.contains_phrase(value, keyphrase))
+def description_ok(value: str, keyphrase: str | None, low: int = DESC_MIN) -> bool:
+    """Length in range, whole sentences, balanced quotes, and (unless ``keyphrase`` is None)
+    the keyphrase once or twice as Yoast counts it."""
+    if not (low <= len(value) <= DESC_MAX and _ENDS_SENTENCE.search(value) and _balanced(value)):
+        return False
+    return keyphrase is None or 1 <= text.keyphrase_matches(value, keyphrase) <= 2
 
 
-def _windows(article: Article) -> Iterable[str]:
-    """Runs of 1–3 consecutive whole sentences inside one paragraph, in reading order."""
-    for paragraph in text.paragraphs(article):
-        sentences = french.split_sentences(paragraph)
-        for i in range(len(sentences)):
-            for j in range(i + 1, min(i + 4, len(sentences) + 1)):
-                yield " ".join(sentences[i:j])
+def _windows(article: Article) -> list[str]:
+    """Runs of 1–3 consecutive whole sentences, in reading order (memoized per article:
+    keyphrase scoring asks for them once per candidate)."""
+    key = id(article)
+    if _WINDOW_CACHE.get(key, (None,))[0] is not article:
+        sentences = text.sentences(article)
+        runs = [" ".join(sentences[i:j]) for i in range(len(sentences))
+                for j in range(i + 1, min(i + 4, len(sentences) + 1))]
+        _WINDOW_CACHE.clear()
+        _WINDOW_CACHE[key] = (article, list(dict.fromkeys(runs)))
+    return _WINDOW_CACHE[key][1]
+
+
+_WINDOW_CACHE: dict[int, tuple[Article, list[str]]] = {}
 
 
 def meta_description(article: Article, keyphrase: str, suggestion: str = "") -> str:
-    """Whole sentences of the article (the suggestion first, when it passes) that hold the
-    keyphrase and measure 120–156 characters; 100+ characters if nothing longer fits; as a last
-    resort the first sentence cut at a word and closed with « … »."""
+    """Whole sentences: the suggestion when it passes; else the article's first run of 1–3
+    sentences holding the keyphrase in 120–156 characters (100+ if nothing longer fits); else
+    a run without it; as a last resort the introduction cut at a word, closed with « … »."""
     suggestion = re.sub(r"\s+", " ", suggestion or "").strip()
     if description_ok(suggestion, keyphrase):
         return suggestion
-    windows = list(dict.fromkeys(w for w in _windows(article)))
-    for low in (DESC_MIN, 100):
-        fitting = [w for w in windows if description_ok(w, keyphrase, low)]
+    windows = _windows(article)
+    for low, phrase in ((DESC_MIN, keyphrase), (100, keyphrase), (DESC_MIN, None)):
+        fitting = [w for w in windows if description_ok(w, phrase, low)]
         if fitting:
-            return min(fitting, key=lambda w: ("«" in w, windows.index(w)))
+            return min(fitting, key=lambda w: ("«" in w or '"' in w, windows.index(w)))
     first = text.first_paragraph(article) or article.title
     return _cut_words(first, DESC_MAX - 1) + "…"
 
@@ -308,6 +342,7 @@ _SLUG_STOP = sorted(french.STOP_WORDS)
 
 def _slug_words(value: str) -> list[str]:
     value = re.sub(r"(\d)[,.](\d)", r"\1-\2", french.normalize_spaces(value))
+    value = re.sub(r"(?i)\b(aujourd|prud|presqu)'(h|i)", r"\1\2", value)   # not elisions
     words = slugify(value, stopwords=_SLUG_STOP).split("-")
     return [w for w in words if w and (len(w) > 1 or w.isdigit())]
 

@@ -78,6 +78,11 @@ def _pct(part: int, whole: int) -> float:
     return round(100 * part / whole, 1) if whole else 0.0
 
 
+def _fr(value: float) -> str:
+    """A number as a French reader writes it: 33,3 not 33.3."""
+    return f"{value:.2f}".rstrip("0").rstrip(".").replace(".", ",")
+
+
 def _band(value: float, good: Callable[[float], bool], ok: Callable[[float], bool]) -> str:
     return "good" if good(value) else "ok" if ok(value) else "bad"
 
@@ -141,7 +146,7 @@ def _keyphrase_in_subheadings(c: _Ctx) -> Check:
     else:
         status = "good" if 30 <= share <= 75 else "bad"
     detail = (f"{hits} intertitre(s) H2/H3 sur {heads} reprennent la requête cible "
-              f"({share} % ; recommandé : 30 à 75 %).")
+              f"({_fr(share)} % ; recommandé : 30 à 75 %).")
     return Check("keyphrase_in_subheadings", "Requête cible dans les intertitres", status, detail)
 
 
@@ -150,7 +155,7 @@ def _keyphrase_density(c: _Ctx) -> Check:
     density = round(100 * n / c.words, 2) if c.words else 0.0
     status = "good" if 0.5 <= density <= 3.0 else "bad"
     return Check("keyphrase_density", "Densité de la requête cible", status,
-                 f"{n} occurrence(s) pour {c.words} mots : {density} % (recommandé : 0,5 à 3 %).")
+                 f"{n} occurrence(s) pour {c.words} mots : {_fr(density)} % (recommandé : 0,5 à 3 %).")
 
 
 # --- metadata checks ------------------------------------------------------------------------
@@ -240,7 +245,7 @@ def _sentence_length(c: _Ctx) -> Check:
     status = _band(share, lambda s: s <= SENTENCE_SHARE_GOOD, lambda s: s <= SENTENCE_SHARE_OK)
     return Check("sentence_length", "Longueur des phrases", status,
                  f"{n_long} phrase(s) sur {len(c.sentences)} dépassent {LONG_SENTENCE} mots "
-                 f"({share} % ; max. recommandé : {SENTENCE_SHARE_GOOD:.0f} %).")
+                 f"({_fr(share)} % ; max. recommandé : {SENTENCE_SHARE_GOOD:.0f} %).")
 
 
 def _transition_words(c: _Ctx) -> Check:
@@ -252,7 +257,7 @@ def _transition_words(c: _Ctx) -> Check:
         status = _band(share, lambda s: s >= TRANSITION_GOOD, lambda s: s >= TRANSITION_OK)
     return Check("transition_words", "Mots de transition", status,
                  f"{n} phrase(s) sur {len(c.sentences)} contiennent un mot de transition "
-                 f"({share} % ; recommandé : au moins {TRANSITION_GOOD:.0f} %).")
+                 f"({_fr(share)} % ; recommandé : au moins {TRANSITION_GOOD:.0f} %).")
 
 
 def _passive_voice(c: _Ctx) -> Check:
@@ -261,14 +266,14 @@ def _passive_voice(c: _Ctx) -> Check:
     status = _band(share, lambda s: s <= PASSIVE_GOOD, lambda s: s <= PASSIVE_OK)
     return Check("passive_voice", "Voix passive", status,
                  f"{n} phrase(s) sur {len(c.sentences)} à la voix passive "
-                 f"({share} % ; max. recommandé : {PASSIVE_GOOD:.0f} %).")
+                 f"({_fr(share)} % ; max. recommandé : {PASSIVE_GOOD:.0f} %).")
 
 
 def _flesch(c: _Ctx) -> Check:
     score = french.flesch_reading_ease(c.sentences)
     status = _band(score, lambda s: s >= FLESCH_GOOD, lambda s: s >= FLESCH_OK)
     return Check("flesch_reading_ease", "Facilité de lecture (Flesch, français)", status,
-                 f"Score {score} (≥ {FLESCH_GOOD:.0f} : facile à lire ; "
+                 f"Score {_fr(score)} (≥ {FLESCH_GOOD:.0f} : facile à lire ; "
                  f"{FLESCH_OK:.0f}–{FLESCH_GOOD:.0f} : assez difficile ; "
                  f"< {FLESCH_OK:.0f} : difficile).")
 

@@ -25,7 +25,8 @@ _GENERIC = frozenset(french.fold(w) for w in """monsieur madame président prés
 première ministre secrétaire général générale porte-parole chef directeur directrice
 lundi mardi mercredi jeudi vendredi samedi dimanche janvier février mars avril mai juin
 juillet août septembre octobre novembre décembre états etats état etat alliance alliés
-gouvernement parlement conseil ministère selon aujourd'hui photo crédit publicité""".split())
+gouvernement parlement conseil ministère selon aujourd'hui photo crédit publicité défense
+affaires intérieur armées plusieurs parti""".split())
 _CONNECTORS = frozenset("de du des la le d' von van der al el bin".split())
 _ALIASES = {"kyiv": "kiev", "kiyv": "kiev", "kiew": "kiev"}
 _CAPITAL = re.compile(r"^[A-ZÀ-ÖØ-Þ]")
@@ -85,7 +86,7 @@ def _entities(texts: Iterable[str]) -> tuple[Counter, Counter, dict[str, Counter
         for sentence in french.split_sentences(paragraph):
             for run, at_start in _runs(sentence):
                 key = tag_key(run)
-                if not key or key in _GENERIC:
+                if len(key) < 2 or key in _GENERIC:
                     continue
                 (start if at_start and not _ACRONYM.match(run) else mid)[key] += 1
                 forms.setdefault(key, Counter())[run] += 1
@@ -97,7 +98,7 @@ def _merge_variants(counts: Counter, forms: dict[str, Counter]) -> None:
     keys = sorted(counts, key=lambda k: (-counts[k], k))
     for key in keys:
         longer = [k for k in keys if k != key and counts[k] and
-                  ((k.endswith(" " + key) and not _is_acronym(key, forms))
+                  ((_surname_of(key, k) and not _is_acronym(key, forms))
                    or _same_name(k, key))]
         if counts[key] and longer:
             target = max(longer, key=lambda k: (len(k.split()), counts[k]))
@@ -107,20 +108,27 @@ def _merge_variants(counts: Counter, forms: dict[str, Counter]) -> None:
                 forms.setdefault(target, Counter()).update(forms.pop(key, Counter()))
 
 
+def _surname_of(key: str, full: str) -> bool:
+    """« zelensky » is the surname of « volodymyr zelenskyy »: last words alike."""
+    if " " in key or " " not in full:
+        return False
+    last = full.rsplit(" ", 1)[1]
+    return last == key or _same_name(last, key)
+
+
 def _is_acronym(key: str, forms: dict[str, Counter]) -> bool:
     return any(_ACRONYM.match(f) for f in forms.get(key, ()))
 
 
 def _same_name(a: str, b: str) -> bool:
-    if len(a) < 6 or len(b) < 6 or len(a.split()) != len(b.split()):
+    if min(len(a), len(b)) < 6 or len(a.split()) != len(b.split()):
         return False
     return difflib.SequenceMatcher(None, a, b).ratio() >= 0.88
 
 
 def _display(key: str, forms: Counter) -> str:
-    spellings = sorted(forms, key=lambda f: (-forms[f], f))
-    upper = [f for f in spellings if f.isupper()]
-    return upper[0] if upper else spellings[0]
+    spellings = sorted(forms, key=lambda f: (tag_key(f) != key, -forms[f], not f.isupper(), f))
+    return spellings[0]
 
 
 def _article_texts(article: Article) -> list[str]:
