@@ -8,6 +8,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from hypothesis import given, strategies as st
+from urllib.parse import urlencode, urlsplit
 
 from publisher.feeds.fetch import (FeedItem, canonical_url, fetch_feed, remember_feed,
                                    story_identity, unseen)
@@ -52,6 +54,9 @@ class FeedServer:
                     return self._send(404, b"not found", "text/plain")
                 if route.get("status"):
                     return self._send(route["status"], b"error", "text/plain")
+                if route.get("truncate"):
+                    return self._send(200, route["body"][:200], route["type"], route,
+                                      length=len(route["body"]))
                 if self._fresh(route):
                     return self._send(304, b"", "", route)
                 self._send(200, route["body"], route["type"], route)
@@ -62,14 +67,14 @@ class FeedServer:
                     return etag == route["etag"]
                 return bool(route.get("last_modified") and since == route["last_modified"])
 
-            def _send(self, status, body, ctype, route=None):
+            def _send(self, status, body, ctype, route=None, length=None):
                 self.send_response(status)
                 if ctype:
                     self.send_header("Content-Type", ctype)
                 for header, key in (("ETag", "etag"), ("Last-Modified", "last_modified")):
                     if route and route.get(key):
                         self.send_header(header, route[key])
-                self.send_header("Content-Length", str(len(body)))
+                self.send_header("Content-Length", str(length or len(body)))
                 self.end_headers()
                 self.wfile.write(body)
 
@@ -174,6 +179,12 @@ def test_a_feed_host_that_is_down_is_unreachable_not_an_exception(http, store):
     assert store.feed_status(url)["last_status"] == "failed:unreachable"
 
 
+def test_a_body_cut_short_is_unreachable_not_an_exception(feeds, http):
+    result = fetch_feed(feeds.route("/cut.xml", "rss.xml", truncate=True), http)
+    assert (result.status, result.reason) == ("failed", "unreachable")
+    assert "connection broke" in result.error
+
+
 def test_private_addresses_are_refused_unless_allowed(feeds):
     result = fetch_feed(feeds.route("/rss.xml", "rss.xml"), Http(retries=0))
     assert (result.status, result.reason) == ("failed", "unsafe_url")
@@ -242,6 +253,19 @@ def test_unseen_leaves_out_items_already_marked(feeds, http, store):
 ])
 def test_canonical_url(url, expected):
     assert canonical_url(url) == expected
+
+
+@given(st.sampled_from(["http", "HTTPS"]), st.from_regex(r"[A-Za-z0-9-]{1,12}\.(test|Fr)", fullmatch=True),
+       st.from_regex(r"(/[a-z0-9%-]{0,8}){0,3}", fullmatch=True),
+       st.lists(st.tuples(st.sampled_from(["id", "page", "utm_source", "fbclid", "q", "at_medium"]),
+                          st.text("abc=&é 1", max_size=5)), max_size=4),
+       st.text("abc", max_size=4))
+def test_canonical_url_is_idempotent_and_drops_tracking(scheme, host, path, params, fragment):
+    url = f"{scheme}://{host}{path}?{urlencode(params)}#{fragment}"
+    once = canonical_url(url)
+    assert canonical_url(once) == once
+    assert "utm_" not in once and "fbclid" not in once and "#" not in once
+    assert urlsplit(once).hostname == host.lower()
 
 
 def test_story_identity_prefers_the_canonical_link_then_the_guid():

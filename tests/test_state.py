@@ -193,3 +193,9 @@ def test_no_secret_reaches_the_database(db_url):
     assert "auth_failed" in dumped and "editor:***" in dumped
     for secret in (*settings.secrets(), url_password):
         assert secret not in dumped
+
+
+def test_an_in_memory_store_works_for_throwaway_runs():
+    with Store("sqlite://") as store:
+        store.record_outcome("s", Outcome("skipped", reason="already_drafted"))
+        assert store.history()[0]["reason"] == "already_drafted"

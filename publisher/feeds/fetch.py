@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Literal
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 import feedparser
+import requests
 from bs4 import BeautifulSoup
 
 from ..errors import PublisherError
@@ -79,6 +80,10 @@ def fetch_feed(url: str, http: Http, store: "Store | None" = None, *,
     except PublisherError as exc:
         reason = "unreachable" if exc.reason in UNREACHABLE else exc.reason
         return _finish(FeedResult(url, "failed", reason, str(exc)), store, remember)
+    except requests.RequestException as exc:       # the body broke off after the headers
+        return _finish(FeedResult(url, "failed", "unreachable",
+                                  f"{url}: the connection broke while reading the feed "
+                                  f"({type(exc).__name__}); try again later"), store, remember)
     if resp.status_code == 304:
         result = FeedResult(url, "not_modified", etag=resp.headers.get("ETag") or etag,
                             last_modified=resp.headers.get("Last-Modified") or last_modified)
