@@ -134,7 +134,7 @@ def test_unknown_model_says_how_to_list_models():
         with pytest.raises(LLMError, match=r"PUBLISHER_MODEL=test-model is not served by "
                                            r"http://127.0.0.1:\d+/v1; list models"):
             ask(make_llm(fake))
-        assert LLM(settings_for(fake)).models() == ["llama3.2"]
+        assert LLM(settings_for(fake)).list_models() == ["llama3.2"]
 
 
 def test_local_server_needs_no_key(fake_llm):

@@ -96,7 +96,7 @@ class LLM:
             raise
         return data, merge_usage(calls, self.model, purpose)
 
-    def models(self) -> list[str]:
+    def list_models(self) -> list[str]:
         """The model ids the server offers (for ``doctor``)."""
         try:
             return [m.id for m in self.client.models.list()]
@@ -215,7 +215,7 @@ class LLM:
     # --- errors that say what to do ----------------------------------------------------------
 
     def _error(self, exc: openai.APIError, purpose: str, attempts: int) -> LLMError:
-        url, model = self.shown_url, self.model
+        url = self.shown_url
         tried = f" (gave up after {attempts - 1} retries)" if attempts > 1 else ""
         if isinstance(exc, openai.APITimeoutError):
             return LLMError(f"the LLM at {url} did not answer {purpose} within "

@@ -171,7 +171,8 @@ def _ask(llm: LLM, messages: list[dict], schema: dict, purpose: str,
             data, usage = llm.complete_json(messages, schema, purpose=purpose,
                                             max_tokens=max_tokens)
         except LLMTruncated as exc:
-            usages.append(exc.usage)
+            if getattr(exc, "usage", None):
+                usages.append(exc.usage)
             if attempt == 2:
                 raise LLMError(f"the model's answer for {purpose} was cut at {max_tokens} "
                                "tokens twice; use a model with a larger output limit or lower "
@@ -203,7 +204,8 @@ def expand_sections(article: Article, headings: list[str], sources: list[Source]
         log.warning("expand: none of %r is a heading of the article; nothing done", headings)
         return article, Usage(model=llm.model, purpose="expand")
     extra = math.ceil(max(0, words_needed) / len(chosen))
-    targets = {s.heading: min(MAX_SECTION_WORDS, _length().section_words(s) + extra) for s in chosen}
+    count = _length().section_words
+    targets = {s.heading: min(MAX_SECTION_WORDS, count(s) + extra) for s in chosen}
     user = _template("expand.txt").substitute(
         words_needed=max(0, words_needed), min_words=brief.min_words,
         targets="; ".join(f"« {h} » : {n} mots" for h, n in targets.items()),

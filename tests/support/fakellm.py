@@ -161,7 +161,8 @@ class FakeLLM:
     # --- lifecycle ------------------------------------------------------------------------
 
     def start(self) -> "FakeLLM":
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _make_handler_class(self))
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+        self._httpd.fake = self
         self._httpd.daemon_threads = True
         self._thread = threading.Thread(target=self._httpd.serve_forever,
                                         kwargs={"poll_interval": 0.05}, daemon=True)
@@ -245,115 +246,118 @@ def _estimate_tokens(text: str) -> int:
     return max(1, len(text) // 4)
 
 
-def _make_handler_class(server: FakeLLM):
-    class _Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.0"     # one request per connection: simple and robust
+class _Handler(BaseHTTPRequestHandler):
+    """One connection; ``self.server.fake`` is the FakeLLM it answers for."""
 
-        def log_message(self, *args) -> None:    # keep test output quiet
+    protocol_version = "HTTP/1.0"     # one request per connection: simple and robust
+
+    @property
+    def fake(self) -> "FakeLLM":
+        return self.server.fake
+
+    def log_message(self, *args) -> None:    # keep test output quiet
+        pass
+
+    def do_GET(self) -> None:
+        self.fake.hits.append(("GET", self.path))
+        if self.path.rstrip("/") in ("/v1/models", "/models"):
+            data = [{"id": m, "object": "model", "created": 0, "owned_by": "fakellm"}
+                    for m in self.fake.models]
+            return self._send_json(200, {"object": "list", "data": data})
+        self._send_error(404, f"no route GET {self.path}")
+
+    def do_POST(self) -> None:
+        self.fake.hits.append(("POST", self.path))
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        if self.path.rstrip("/") not in ("/v1/chat/completions", "/chat/completions"):
+            return self._send_error(404, f"no route POST {self.path}")
+        if not self._authorized():
+            return self._send_error(401, "Incorrect API key provided",
+                                    code="invalid_api_key")
+        try:
+            payload = json.loads(body or b"{}")
+        except ValueError:
+            return self._send_error(400, "request body is not JSON")
+        request = Request(payload, path=self.path,
+                          headers={k.lower(): v for k, v in self.headers.items()})
+        self.fake.requests.append(request)
+        self._answer(request, self.fake._next_reply(request))
+
+    def _authorized(self) -> bool:
+        if self.fake.api_key is None:
+            return True
+        return self.headers.get("Authorization", "") == f"Bearer {self.fake.api_key}"
+
+    def _answer(self, request: Request, reply: Reply) -> None:
+        if reply.delay and self.fake._stop.wait(reply.delay):
+            return
+        if reply.drop:
+            return self._drop()
+        if reply.raw_body is not None:
+            return self._send_raw(reply.status, reply.raw_body, reply.headers)
+        if reply.status >= 400:
+            return self._send_error(reply.status, reply.error or "error",
+                                    code=reply.error_code, headers=reply.headers)
+        if request.get("stream"):
+            return self._stream(request, reply)
+        self._send_json(200, _completion(request, reply), reply.headers)
+
+    # --- writing ----------------------------------------------------------------------
+
+    def _send_json(self, status: int, data: dict, headers: dict | None = None) -> None:
+        self._send_raw(status, json.dumps(data, ensure_ascii=False), headers,
+                       "application/json")
+
+    def _send_raw(self, status: int, text: str, headers: dict | None = None,
+                  content_type: str = "application/json") -> None:
+        body = text.encode("utf-8")
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(body)))
+            for key, value in (headers or {}).items():
+                self.send_header(key, value)
+            self.end_headers()
+            self.wfile.write(body)
+        except OSError:
+            pass                      # the client gave up (timeout): nothing to do
+
+    def _send_error(self, status: int, message: str, *, code: str | None = None,
+                    headers: dict | None = None) -> None:
+        kind = "invalid_request_error" if status < 500 else "server_error"
+        error = {"message": message, "type": kind, "param": None, "code": code}
+        if "response_format" in message:
+            error["param"] = "response_format"
+        self._send_json(status, {"error": error}, headers)
+
+    def _drop(self) -> None:
+        self.close_connection = True
+        try:
+            self.connection.shutdown(socket.SHUT_RDWR)
+        except OSError:
             pass
 
-        def do_GET(self) -> None:
-            server.hits.append(("GET", self.path))
-            if self.path.rstrip("/") in ("/v1/models", "/models"):
-                data = [{"id": m, "object": "model", "created": 0, "owned_by": "fakellm"}
-                        for m in server.models]
-                return self._send_json(200, {"object": "list", "data": data})
-            self._send_error(404, f"no route GET {self.path}")
-
-        def do_POST(self) -> None:
-            server.hits.append(("POST", self.path))
-            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            if self.path.rstrip("/") not in ("/v1/chat/completions", "/chat/completions"):
-                return self._send_error(404, f"no route POST {self.path}")
-            if not self._authorized():
-                return self._send_error(401, "Incorrect API key provided",
-                                        code="invalid_api_key")
-            try:
-                payload = json.loads(body or b"{}")
-            except ValueError:
-                return self._send_error(400, "request body is not JSON")
-            request = Request(payload, path=self.path,
-                              headers={k.lower(): v for k, v in self.headers.items()})
-            server.requests.append(request)
-            self._answer(request, server._next_reply(request))
-
-        def _authorized(self) -> bool:
-            if server.api_key is None:
-                return True
-            return self.headers.get("Authorization", "") == f"Bearer {server.api_key}"
-
-        def _answer(self, request: Request, reply: Reply) -> None:
-            if reply.delay and server._stop.wait(reply.delay):
-                return
-            if reply.drop:
-                return self._drop()
-            if reply.raw_body is not None:
-                return self._send_raw(reply.status, reply.raw_body, reply.headers)
-            if reply.status >= 400:
-                return self._send_error(reply.status, reply.error or "error",
-                                        code=reply.error_code, headers=reply.headers)
-            if request.get("stream"):
-                return self._stream(request, reply)
-            self._send_json(200, _completion(request, reply), reply.headers)
-
-        # --- writing ----------------------------------------------------------------------
-
-        def _send_json(self, status: int, data: dict, headers: dict | None = None) -> None:
-            self._send_raw(status, json.dumps(data, ensure_ascii=False), headers,
-                           "application/json")
-
-        def _send_raw(self, status: int, text: str, headers: dict | None = None,
-                      content_type: str = "application/json") -> None:
-            body = text.encode("utf-8")
-            try:
-                self.send_response(status)
-                self.send_header("Content-Type", content_type)
-                self.send_header("Content-Length", str(len(body)))
-                for key, value in (headers or {}).items():
-                    self.send_header(key, value)
-                self.end_headers()
-                self.wfile.write(body)
-            except OSError:
-                pass                      # the client gave up (timeout): nothing to do
-
-        def _send_error(self, status: int, message: str, *, code: str | None = None,
-                        headers: dict | None = None) -> None:
-            kind = "invalid_request_error" if status < 500 else "server_error"
-            error = {"message": message, "type": kind, "param": None, "code": code}
-            if "response_format" in message:
-                error["param"] = "response_format"
-            self._send_json(status, {"error": error}, headers)
-
-        def _drop(self) -> None:
-            self.close_connection = True
-            try:
-                self.connection.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-
-        def _stream(self, request: Request, reply: Reply) -> None:
-            tps = reply.tokens_per_second or server.tokens_per_second
-            first = (reply.first_token_delay if reply.first_token_delay is not None
-                     else server.first_token_delay)
-            try:
-                self.send_response(200)
-                self.send_header("Content-Type", "text/event-stream")
-                self.send_header("Cache-Control", "no-cache")
-                self.end_headers()
-                for chunk in _stream_chunks(request, reply):
-                    if first and server._stop.wait(first):
-                        return
-                    first = 0.0
-                    self.wfile.write(b"data: " + json.dumps(chunk, ensure_ascii=False)
-                                     .encode("utf-8") + b"\n\n")
-                    self.wfile.flush()
-                    if tps and chunk["choices"] and server._stop.wait(1.0 / tps):
-                        return
-                self.wfile.write(b"data: [DONE]\n\n")
-            except OSError:
-                pass
-
-    return _Handler
+    def _stream(self, request: Request, reply: Reply) -> None:
+        tps = reply.tokens_per_second or self.fake.tokens_per_second
+        first = (reply.first_token_delay if reply.first_token_delay is not None
+                 else self.fake.first_token_delay)
+        try:
+            self.send_response(200)
+            self.send_header("Content-Type", "text/event-stream")
+            self.send_header("Cache-Control", "no-cache")
+            self.end_headers()
+            for chunk in _stream_chunks(request, reply):
+                if first and self.fake._stop.wait(first):
+                    return
+                first = 0.0
+                self.wfile.write(b"data: " + json.dumps(chunk, ensure_ascii=False)
+                                 .encode("utf-8") + b"\n\n")
+                self.wfile.flush()
+                if tps and chunk["choices"] and self.fake._stop.wait(1.0 / tps):
+                    return
+            self.wfile.write(b"data: [DONE]\n\n")
+        except OSError:
+            pass
 
 
 def _usage(request: Request, reply: Reply) -> dict:
@@ -471,6 +475,41 @@ _FILLER = [
     "Les analystes appellent toutefois à la prudence sur les délais annoncés.",
     "Les prochaines décisions diront si cette dynamique peut durer.",
     "Cette évolution pourrait peser sur les équilibres régionaux.",
+    "Les diplomates évoquent une étape importante, sans pour autant parler de tournant.",
+    "Les critiques, elles, dénoncent des annonces encore trop vagues.",
+    "Le gouvernement devra rendre compte de ces choix devant l'opinion.",
+    "Plusieurs organisations non gouvernementales réclament davantage de transparence.",
+    "Les marchés ont accueilli ces annonces avec une relative prudence.",
+    "La presse régionale consacre une large place à ces échanges.",
+    "Les spécialistes du dossier y voient surtout un signal politique.",
+    "Ce geste vise aussi à rassurer les partenaires les plus inquiets.",
+    "La méthode retenue tranche avec les hésitations des mois précédents.",
+    "Les responsables locaux attendent des précisions sur la mise en œuvre.",
+    "Le débat porte désormais sur le rythme des décisions.",
+    "Cette approche suppose une coordination étroite entre les administrations.",
+    "Les opposants y voient une manœuvre de communication.",
+    "Les soutiens du projet saluent au contraire une démarche pragmatique.",
+    "Les négociations techniques se poursuivent loin des caméras.",
+    "Chaque camp surveille attentivement les réactions de l'autre.",
+    "La population attend des résultats visibles au quotidien.",
+    "Les prochaines annonces devraient clarifier les intentions de chacun.",
+    "Ce contexte rend toute prévision particulièrement délicate.",
+    "Les responsables politiques multiplient les déplacements sur ce dossier.",
+    "La société civile suit ces discussions avec un intérêt croissant.",
+    "Les institutions concernées préparent déjà les étapes suivantes.",
+    "Cette question divise encore les responsables de plusieurs pays.",
+    "La volonté affichée devra résister à l'épreuve du temps.",
+    "Les experts rappellent que la logistique reste un défi majeur.",
+    "Le dossier mobilise à la fois diplomates, militaires et économistes.",
+    "Les commentateurs soulignent l'importance symbolique de ce moment.",
+    "La question de la confiance entre partenaires revient souvent dans les échanges.",
+    "Le sujet pèse aussi sur les débats budgétaires en cours.",
+    "Les décisions annoncées engagent les partenaires sur le long terme.",
+    "Les équipes techniques travaillent à rendre ces engagements opérationnels.",
+    "Cette dynamique reste fragile et dépend de nombreux facteurs.",
+    "Les services de communication ont soigneusement préparé ces annonces.",
+    "Les voix discordantes restent pour l'instant minoritaires.",
+    "La suite du processus s'annonce longue et exigeante.",
 ]
 _CLOSING = [
     "Reste désormais à savoir comment ces annonces se traduiront dans les faits.",
