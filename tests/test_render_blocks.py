@@ -169,7 +169,8 @@ def test_attribution_escapes_hostile_labels_and_refuses_hostile_urls():
     # A label is plain text: shown as typed, never live.
     assert "Source : &lt;script&gt;alert(1)&lt;/script&gt;Évil" in html
     assert "<script" not in html and "href" not in html
-    other = Source(text="…", url="https://x.example/Défense?a=1&b=<2>\"x", site_name='Le "Site" & Co')
+    other = Source(text="…", url="https://x.example/Défense?a=1&b=<2>\"x",
+                   site_name='Le "Site" & Co')
     html = attribution([other])
     [(tag, attrs)] = [t for t in tags_of(html) if t[0] == "a"]
     assert attrs["href"] == "https://x.example/D%C3%A9fense?a=1&b=%3C2%3E%22x"
@@ -178,7 +179,7 @@ def test_attribution_escapes_hostile_labels_and_refuses_hostile_urls():
 
 def test_paragraph_with_blank_lines_becomes_several_blocks():
     html = render_article(sample_article(intro=(Block(text="Un.\n\nDeux.\n \nTrois."),)), [])
-    assert html.count("<!-- wp:paragraph -->") == 1 + 3 + 2 + 0   # intro 3, body 1, quote 1, end 1
+    assert html.count("<!-- wp:paragraph -->") == 3 + 1 + 1 + 1   # intro, body, quote, conclusion
     assert "<p>Un.</p>" in html and "<p>Trois.</p>" in html
 
 
@@ -213,7 +214,7 @@ def test_prompt_injection_from_a_source_yields_a_clean_draft():
     html = render_article(art, [LEMONDE])
     hosts = {urlsplit(a["href"]).hostname for t, a in tags_of(html) if t == "a"}
     assert hosts == {"www.lemonde.fr"}
-    assert "<script" not in html and "evil.example" not in html.split("offre")[0][-200:]
+    assert "<script" not in html and "evil.example" not in html
     assert "offre exclusive" in html and "onerror" not in html
     assert_well_formed(html)
 
@@ -230,10 +231,12 @@ def test_link_policy_none_still_credits_the_sources():
 HOSTILE_BITS = [
     "<script>alert(1)</script>", "<img src=x onerror=alert(1)>", "<svg onload=alert(1)>",
     '<a href="javascript:alert(1)">j</a>', '<a href="data:text/html,x">d</a>',
-    "<iframe src=//evil.example></iframe>", "<style>*{}</style>", '<a href="https://evil.example/">e</a>',
-    '<a href="https://www.lemonde.fr/ok">ok</a>', "--><!-- wp:html --><script>", "<!-- /wp:paragraph -->",
-    "<!-- wp:list -->", "<!--", "-->", '<p onclick="x">', "</p></ul></blockquote>", "<li>", "<b>", "</i>",
-    "&lt;script&gt;", "\n\n", "\ue000", "\ue0010\ue001", '"', "'", "<a href='https://www.lemonde.fr/\"onmouseover=alert(1)'>q</a>",
+    "<iframe src=//evil.example></iframe>", "<style>*{}</style>",
+    '<a href="https://evil.example/">e</a>', '<a href="https://www.lemonde.fr/ok">ok</a>',
+    "--><!-- wp:html --><script>", "<!-- /wp:paragraph -->", "<!-- wp:list -->", "<!--", "-->",
+    '<p onclick="x">', "</p></ul></blockquote>", "<li>", "<b>", "</i>", "&lt;script&gt;", "\n\n",
+    "\ue000", "\ue0010\ue001", '"', "'",
+    "<a href='https://www.lemonde.fr/\"onmouseover=alert(1)'>q</a>",
     "<ul><li>x", "<blockquote>", "<h2>", "<cite>", "<br/>", "&", "&amp;", "\u00a0", "{", "}",
 ]
 texts = st.lists(st.one_of(st.sampled_from(HOSTILE_BITS), st.text(max_size=12)), max_size=8) \

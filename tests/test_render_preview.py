@@ -101,7 +101,8 @@ def test_one_enormous_word_is_cut_inside():
 
 def test_serp_breadcrumb_and_fallbacks():
     seo = SeoMeta("k", "", "", "mon-article", ())
-    s = serp(seo, site_url="https://www.exemple.fr/", fallback_title="Titre", fallback_description="D")
+    s = serp(seo, site_url="https://www.exemple.fr/", fallback_title="Titre",
+             fallback_description="D")
     assert (s.site, s.crumbs, s.title, s.description) == (
         "exemple.fr", "https://www.exemple.fr › mon-article", "Titre", "D")
     assert serp(seo).crumbs == "https://votre-site.fr › mon-article"
