@@ -174,5 +174,11 @@ def _overrides(settings, transport, allow_insecure_http):
     return settings
 
 
+from .cli_feeds import feed, retry, watch  # noqa: E402  (they use the helpers above)
+main.add_command(feed)
+main.add_command(watch)
+main.add_command(retry)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

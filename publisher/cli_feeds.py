@@ -1,0 +1,197 @@
+"""Feed commands: ``feed`` (one run, for cron), ``watch`` (a service), ``retry``.
+
+Each parses its options and calls ``publisher.feeds.runner``; the workflow engine is imported
+only inside the commands, so ``publisher --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from datetime import datetime, timedelta, timezone
+
+import click
+
+from .cli import _setup, run, with_common
+
+_AGO = re.compile(r"^(\d+)\s*([mhdw])$")
+_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+def parse_since(value: str | None) -> datetime | None:
+    """``2024-05-01`` / ``2024-05-01T08:00`` (UTC unless an offset is given), or ``12h``,
+    ``2d``, ``1w`` ago."""
+    if not value:
+        return None
+    match = _AGO.match(value.strip().lower())
+    if match:
+        return datetime.now(timezone.utc) - timedelta(**{_UNITS[match[2]]: int(match[1])})
+    try:
+        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise click.BadParameter(f"{value!r}: give a date (2024-05-01) or an age (12h, 2d)")
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
+def feed_urls(urls: tuple[str, ...], feeds_file: str | None) -> list[str]:
+    """URLs given on the command line; an argument that is a file is a feeds file."""
+    from pathlib import Path
+    from .feeds.runner import read_feed_list
+    found: list[str] = []
+    for arg in urls:
+        is_url = arg.lower().startswith(("http://", "https://"))
+        found.extend(read_feed_list(arg) if not is_url and Path(arg).is_file() else [arg])
+    if feeds_file:
+        found.extend(read_feed_list(feeds_file))
+    return found
+
+
+class Lines:
+    """Plain log lines (cron mails them): one per feed problem and per story."""
+
+    def start(self, total: int) -> None:
+        pass
+
+    def feed(self, result, new: int) -> None:
+        if result.status == "failed":
+            click.echo(f"feed failed   {result.reason:16} {result.url}")
+        elif result.reason:
+            click.echo(f"feed skipped  {result.reason:16} {result.url}")
+
+    def story(self, result) -> None:
+        where = getattr(result, "edit_link", "") or getattr(result, "link", "")
+        reason = result.reason or ""
+        click.echo(f"{result.kind:13} {reason:16} {result.title[:70]}  {where}".rstrip())
+
+
+class Bar(Lines):
+    """A progress bar on stderr for a terminal; problems still get their line."""
+
+    def __init__(self):
+        self.total, self.done = 0, 0
+
+    def start(self, total: int) -> None:
+        self.total = total
+        self._draw("")
+
+    def story(self, result) -> None:
+        self.done += 1
+        if result.kind != "drafted":
+            click.echo("\r\033[K", nl=False, err=True)
+            super().story(result)
+        self._draw(result.title[:40])
+
+    def _draw(self, label: str) -> None:
+        width = 30
+        filled = width * self.done // self.total if self.total else width
+        bar = "#" * filled + "-" * (width - filled)
+        click.echo(f"\r\033[K[{bar}] {self.done}/{self.total} {label}", nl=False, err=True)
+        if self.done >= self.total:
+            click.echo("", err=True)
+
+
+def _progress(as_json: bool, progress: bool | None):
+    from .feeds.runner import Progress
+    if as_json:
+        return Progress()
+    if progress is None:
+        progress = sys.stderr.isatty()
+    return Bar() if progress else Lines()
+
+
+def _finish(summary, as_json: bool, command: str) -> None:
+    if as_json:
+        click.echo(json.dumps(summary.to_dict(), ensure_ascii=False, default=str))
+    else:
+        click.echo(summary.line(command))
+    sys.exit(summary.exit_code)
+
+
+run_options = [
+    click.option("--concurrency", type=click.IntRange(1, 32), default=2, show_default=True,
+                 help="Stories drafted at once (workers on the story queue)."),
+    click.option("--min-words", type=click.IntRange(100, 5000), default=None,
+                 help="Target length (default PUBLISHER_MIN_WORDS or 700)."),
+    click.option("--json", "as_json", is_flag=True, help="Print the run as one JSON object."),
+    click.option("--progress/--no-progress", default=None,
+                 help="Progress bar (default: on a terminal) or plain lines (cron)."),
+]
+
+
+def with_run_options(f):
+    for option in reversed(run_options):
+        f = option(f)
+    return f
+
+
+@click.command()
+@click.argument("urls", nargs=-1)
+@click.option("--feeds", "feeds_file", type=click.Path(dir_okay=False),
+              help="A file with one feed URL a line (# comments allowed).")
+@click.option("--limit", type=click.IntRange(1), default=None, help="At most N new items this run.")
+@click.option("--since", default=None, help="Skip items published before: 2024-05-01, or 12h, 2d.")
+@with_run_options
+@with_common
+def feed(urls, feeds_file, limit, since, concurrency, min_words, as_json, progress, env_file,
+         verbose):
+    """Draft the new items of RSS/Atom feeds (URLs or a feeds file), one article per story.
+
+    Exit 0 all good, 1 some feed or item failed, 2 configuration error. Safe to run from
+    cron, even when two runs overlap."""
+    from .feeds.runner import RunOptions, run_feeds
+    settings = _setup(verbose, env_file)
+    options = RunOptions(limit=limit, since=parse_since(since), concurrency=concurrency,
+                         min_words=min_words)
+    summary = run(lambda: run_feeds(feed_urls(urls, feeds_file), settings, options,
+                                    _progress(as_json, progress)))
+    _finish(summary, as_json, "feed")
+
+
+@click.command()
+@with_run_options
+@with_common
+def retry(concurrency, min_words, as_json, progress, env_file, verbose):
+    """Run the stories whose last attempt failed once more (pages re-read, drafts not
+    duplicated)."""
+    from .feeds.runner import RunOptions, retry_failed
+    settings = _setup(verbose, env_file)
+    options = RunOptions(concurrency=concurrency, min_words=min_words)
+    summary = run(lambda: retry_failed(settings, options, _progress(as_json, progress)))
+    _finish(summary, as_json, "retry")
+
+
+@click.command()
+@click.argument("urls", nargs=-1)
+@click.option("--feeds", "feeds_file", type=click.Path(dir_okay=False),
+              help="A file with one feed URL a line.")
+@click.option("--every", default="15m", show_default=True,
+              help="Poll interval: 30s, 5m, 1h (or --cron).")
+@click.option("--cron", "cron_expr", default=None,
+              help='Cron schedule instead of --every, e.g. "*/10 6-22 * * *".')
+@click.option("--concurrency", type=click.IntRange(1, 32), default=2, show_default=True)
+@click.option("--min-words", type=click.IntRange(100, 5000), default=None)
+@with_common
+def watch(urls, feeds_file, every, cron_expr, concurrency, min_words, env_file, verbose):
+    """Poll the feeds on a schedule until stopped (Ctrl-C or SIGTERM); unfinished items are
+    resumed at start."""
+    from .feeds.runner import RunOptions, watch_feeds
+    import logging
+    settings = _setup(max(verbose, 1), env_file)
+    logging.getLogger("dbos").setLevel(logging.WARNING)
+    schedule = cron_expr or every_to_cron(every)
+    options = RunOptions(concurrency=concurrency, min_words=min_words)
+    run(lambda: watch_feeds(feed_urls(urls, feeds_file), settings, schedule, options))
+
+
+def every_to_cron(every: str) -> str:
+    """``30s``/``5m``/``2h`` → a cron expression (seconds field first)."""
+    match = re.match(r"^(\d+)\s*([smh])$", every.strip().lower())
+    if not match or int(match[1]) < 1:
+        raise click.BadParameter(f"--every {every!r}: use 30s, 5m or 1h (or --cron)")
+    n, unit = int(match[1]), match[2]
+    limits = {"s": 60, "m": 60, "h": 24}
+    if n >= limits[unit] or limits[unit] % n:
+        raise click.BadParameter(f"--every {every}: must divide a {'minute' if unit == 's' else 'hour' if unit == 'm' else 'day'} "
+                                 "evenly; use --cron for other schedules")
+    return {"s": f"*/{n} * * * * *", "m": f"0 */{n} * * * *", "h": f"0 0 */{n} * * *"}[unit]

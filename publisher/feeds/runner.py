@@ -1,0 +1,390 @@
+"""One feed run: poll the feeds, extract the new items' articles, group them into stories,
+draft each story on the workflow engine, and sum it up for cron.
+
+    feeds ─► fetch (conditional GET) ─► new items (--since, --limit) ─► extract each link
+          ─► group (same story → one article crediting every outlet) ─► one workflow per story
+          ─► wait, count ─► Summary: "feed: 6 new, 4 drafted, 1 skipped (already_drafted) …"
+
+Nothing here stops the run for one feed or one item: a feed that is down, garbled or empty,
+and an item whose page answers 404, each end as a named outcome while the rest go on.
+Overlapping runs are safe because a story's workflow ID is its identity (see workflows.py):
+no lock file. Items are marked seen, and a feed's validators (ETag, Last-Modified) saved, only
+once their stories are safely queued, so a crash in between costs a re-check, never an item.
+
+Exit codes: 0 all good, 1 some feed or story failed, 2 configuration (raised as ConfigError
+before anything is spent).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Sequence
+
+from ..config import Settings
+from ..errors import ConfigError, PublisherError, WordPressError
+from ..models import Brief, Outcome, Source
+from .. import pipeline
+from .fetch import FeedItem, FeedResult, fetch_feed, remember_feed
+from .group import group_id, group_items
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    limit: int | None = None               # at most this many new items per run
+    since: datetime | None = None          # ignore items published before
+    concurrency: int = 2                   # stories drafted at once (queue workers)
+    min_words: int | None = None
+
+
+@dataclass
+class Summary:
+    new: int = 0
+    drafted: int = 0
+    skipped: Counter = field(default_factory=Counter)
+    failed: Counter = field(default_factory=Counter)
+    tokens: int = 0
+    cost: float = 0.0
+    feeds: list[dict] = field(default_factory=list)
+    stories: list[dict] = field(default_factory=list)
+
+    def add_story(self, result) -> None:
+        """A StoryResult, or an extraction failure shaped like one."""
+        if result.kind == "drafted":
+            self.drafted += 1
+        elif result.kind == "skipped":
+            self.skipped[result.reason or "skipped"] += 1
+        else:
+            self.failed[result.reason or "error"] += 1
+        self.tokens += result.input_tokens + result.output_tokens
+        self.cost = round(self.cost + result.cost, 6)
+        self.stories.append({k: v for k, v in result.__dict__.items()})
+
+    def add_feed(self, result: FeedResult, new: int) -> None:
+        if result.status == "failed":
+            self.failed[result.reason] += 1
+        elif result.reason:
+            self.skipped[result.reason] += 1
+        self.feeds.append({"url": result.url, "status": result.status, "reason": result.reason,
+                           "error": result.error, "items": len(result.items), "new": new})
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.failed else 0
+
+    def line(self, command: str = "feed") -> str:
+        parts = [f"{self.new} new", f"{self.drafted} drafted"]
+        for label, counts in (("skipped", self.skipped), ("failed", self.failed)):
+            if counts:
+                parts.append(f"{sum(counts.values())} {label} ({', '.join(sorted(counts))})")
+        tokens = f"{self.tokens:,}".replace(",", " ")
+        return f"{command}: {', '.join(parts)} · {tokens} tokens · ${self.cost:.4f}"
+
+    def to_dict(self) -> dict:
+        return {"new": self.new, "drafted": self.drafted, "skipped": dict(self.skipped),
+                "failed": dict(self.failed), "tokens": self.tokens, "cost": self.cost,
+                "feeds": self.feeds, "stories": self.stories}
+
+
+class Progress:
+    """What a run tells its caller as it goes. The default says nothing."""
+
+    def start(self, total: int) -> None: ...
+    def feed(self, result: FeedResult, new: int) -> None: ...
+    def story(self, result) -> None: ...
+
+
+@dataclass(frozen=True)
+class Batch:
+    """What one poll found: the stories to draft (with their items), and each feed's result
+    (with whether --limit cut it short)."""
+
+    stories: list[tuple[Any, list[FeedItem]]]
+    feeds: list[tuple[FeedResult, bool]]
+
+
+@dataclass(frozen=True)
+class Failure:
+    """An item that never reached a workflow (its page could not be read)."""
+
+    story_id: str
+    kind: str
+    reason: str
+    error: str
+    title: str
+    link: str = ""
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost: float = 0.0
+
+
+# --- the run -----------------------------------------------------------------------------------
+
+def run_feeds(urls: Sequence[str], settings: Settings, options: RunOptions | None = None,
+              progress: Progress | None = None) -> Summary:
+    """Poll ``urls`` and draft their new stories. Raises ConfigError before any work when
+    the LLM, WordPress or the database is not usable."""
+    options, progress = options or RunOptions(), progress or Progress()
+    if not urls:
+        raise ConfigError("no feed given: pass feed URLs or --feeds FILE (one URL a line)")
+    return _with_engine(settings, options, progress,
+                        lambda run: run.poll_all(list(dict.fromkeys(urls))))
+
+
+def retry_failed(settings: Settings, options: RunOptions | None = None,
+                 progress: Progress | None = None) -> Summary:
+    """Run the stories whose latest outcome is a failure once more."""
+    options, progress = options or RunOptions(), progress or Progress()
+    return _with_engine(settings, options, progress, lambda run: run.retry_all())
+
+
+def watch_feeds(urls: Sequence[str], settings: Settings, schedule: str,
+                options: RunOptions | None = None, stop=None) -> None:
+    """Poll ``urls`` on the cron ``schedule`` until SIGTERM/SIGINT (or ``stop`` is set);
+    stories left unfinished by an earlier process are resumed at start."""
+    import signal
+    import threading
+    from .. import workflows
+    options = options or RunOptions()
+    if not urls:
+        raise ConfigError("no feed given: pass feed URLs or --feeds FILE (one URL a line)")
+    stop = stop or threading.Event()
+    if threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, lambda *_: stop.set())
+    client, pipeline_options, store = _prepare(settings, options)
+    engine = workflows.launch(settings, options.concurrency, wordpress=client, store=store)
+    name = ""
+    try:
+        engine.set_poller(_Run(settings, options, Progress(), store, engine, pipeline_options))
+        resumed = engine.unfinished()
+        if resumed:
+            log.warning("resuming %d unfinished stories", len(resumed))
+        name = engine.schedule(list(dict.fromkeys(urls)), schedule)
+        log.warning("watching %d feeds (%s); stop with Ctrl-C or SIGTERM", len(urls), schedule)
+        stop.wait()
+    finally:
+        if name:
+            engine.unschedule(name)
+        engine.close()
+
+
+def _with_engine(settings, options, progress, work) -> Summary:
+    from .. import workflows
+    client, pipeline_options, store = _prepare(settings, options)
+    engine = workflows.launch(settings, options.concurrency, wordpress=client, store=store)
+    try:
+        run = _Run(settings, options, progress, store, engine, pipeline_options)
+        resumed = engine.unfinished()
+        if resumed:
+            log.warning("resuming %d unfinished stories", len(resumed))
+        submitted = work(run)
+        waiting = list(dict.fromkeys([*resumed, *submitted]))
+        progress.start(len(waiting))
+        engine.wait(waiting, run.done)
+        return run.summary
+    finally:
+        engine.close()
+
+
+def _prepare(settings: Settings, options: RunOptions):
+    """Everything that can be wrong with the configuration, found before a token is spent."""
+    from ..api import open_store
+    from ..wordpress import open_client
+    settings.require_llm()
+    settings.require_wordpress()
+    client = open_client(settings)
+    try:
+        client.check_auth()
+    except WordPressError as err:     # wrong password, not WordPress: fix the settings
+        raise ConfigError(str(err), reason=err.reason) from None
+    categories = tuple(getattr(client, "category_names", lambda: [])())
+    pipeline_options = pipeline.Options(
+        status=settings.default_status, category=settings.default_category,
+        categories=categories, seo_plugin=settings.seo_plugin)
+    return client, pipeline_options, open_store(settings)
+
+
+class _Run:
+    def __init__(self, settings: Settings, options: RunOptions, progress: Progress, store,
+                 engine, pipeline_options: pipeline.Options):
+        self.settings, self.options, self.progress = settings, options, progress
+        self.store, self.engine, self.pipeline_options = store, engine, pipeline_options
+        self.summary = Summary()
+        self.brief = Brief(min_words=options.min_words or settings.min_words)
+
+    def done(self, result) -> None:
+        self.summary.add_story(result)
+        self.progress.story(result)
+
+    # --- feeds -------------------------------------------------------------------------------
+
+    def poll_all(self, urls: list[str]) -> list[str]:
+        batch = self.collect(urls)
+        submitted = [self.engine.submit(job) for job, _ in batch.stories]
+        self.commit(batch)
+        return submitted
+
+    def collect(self, urls: list[str]) -> "Batch":
+        """Poll, pick the new items, extract and group them: the stories to draft (nothing is
+        marked seen yet; see commit)."""
+        polled = [self._poll(url) for url in urls]
+        budget = self.options.limit
+        feeds: list[tuple[FeedResult, bool]] = []
+        items: list[FeedItem] = []
+        for result, fresh in polled:
+            taken = fresh if budget is None else fresh[:max(0, budget)]
+            if budget is not None:
+                budget -= len(taken)
+            feeds.append((result, len(taken) < len(fresh)))
+            items.extend(taken)
+            self.summary.add_feed(result, len(taken))
+            self.progress.feed(result, len(taken))
+        self.summary.new += len(items)
+        return Batch(self._stories(items), feeds)
+
+    def commit(self, batch: "Batch") -> None:
+        """The stories are queued: mark their items seen, keep the feeds' validators."""
+        for job, group in batch.stories:
+            for item in group:
+                self.store.mark_item(item.feed_url, item.guid, job.story_id, item.link,
+                                     item.title, item.published)
+        for result, cut in batch.feeds:
+            self._remember(result, cut)
+
+    def _poll(self, url: str) -> tuple[FeedResult, list[FeedItem]]:
+        from ..net import Http
+        http = Http(timeout=self.settings.http_timeout,
+                    allow_private=self.settings.allow_private_urls, retries=1)
+        try:
+            result = fetch_feed(url, http, self.store, remember=False)
+        except PublisherError as err:      # fetch_feed promises not to; a bug must not stop us
+            result = FeedResult(url, "failed", err.reason, str(err))
+        if result.status != "ok":
+            return result, []
+        fresh = [i for i in result.items if not self.store.item_seen(i.feed_url, i.guid)]
+        return result, [i for i in fresh if self._recent(i)]
+
+    def _recent(self, item: FeedItem) -> bool:
+        if self.options.since is None or not item.published:
+            return True
+        published = datetime.fromisoformat(item.published.replace("Z", "+00:00"))
+        since = self.options.since
+        if since.tzinfo is None:
+            since = since.replace(tzinfo=timezone.utc)
+        return published >= since
+
+    def _remember(self, result: FeedResult, cut: bool) -> None:
+        # A run cut short by --limit keeps no validators: the next poll must see the rest.
+        if cut and result.status == "ok":
+            result = replace(result, etag="", last_modified="")
+        remember_feed(self.store, result)
+
+    # --- items → stories ---------------------------------------------------------------------
+
+    def _stories(self, items: list[FeedItem]) -> list[tuple[Any, list[FeedItem]]]:
+        pairs = self._extract_all(items)
+        return [(self._job(group), [item for item, _ in group]) for group in group_items(pairs)]
+
+    def _extract_all(self, items: list[FeedItem]) -> list[tuple[FeedItem, Source]]:
+        workers = max(1, min(self.options.concurrency, 8))
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            extracted = list(pool.map(self._extract, items))
+        pairs = []
+        for item, source in zip(items, extracted):
+            if isinstance(source, Source):
+                pairs.append((item, source))
+            else:
+                self._item_failed(item, source)
+        return pairs
+
+    def _extract(self, item: FeedItem) -> Source | PublisherError:
+        from ..net import Http
+        from ..sources.load import load_source
+        if not item.link:
+            return PublisherError(f"feed item {item.guid!r} has no link to an article",
+                                  reason="no_link")
+        http = Http(timeout=self.settings.http_timeout,
+                    allow_private=self.settings.allow_private_urls)
+        try:
+            source, _ = load_source(item.link, http=http, settings=self.settings)
+        except PublisherError as err:
+            log.warning("%s: %s", item.link, err)
+            return err
+        return replace(source, title=source.title or item.title,
+                       date=source.date or item.published)
+
+    def _item_failed(self, item: FeedItem, err: PublisherError) -> None:
+        story = group_id([item])
+        kind = "skipped" if err.reason == "no_link" else "failed"
+        self.store.mark_source(story, item.link, "", item.title)
+        self.store.record_outcome(story, Outcome(kind, reason=err.reason, error=str(err)))
+        self.store.mark_item(item.feed_url, item.guid, story, item.link, item.title,
+                             item.published)
+        self.done(Failure(story, kind, err.reason, str(err), item.title, item.link))
+
+    def _job(self, group: list[tuple[FeedItem, Source]]):
+        from ..workflows import StoryJob
+        story = group_id(group)
+        sources = _unique([source for _, source in group])
+        if len(group) > 1:
+            log.info("story %s: %d items grouped (%s)", story, len(group),
+                     ", ".join(s.label for s in sources))
+        return StoryJob(story_id=story, sources=tuple(sources), brief=self.brief,
+                        options=self.pipeline_options,
+                        titles=tuple(item.title for item, _ in group))
+
+    # --- retry -------------------------------------------------------------------------------
+
+    def retry_all(self) -> list[str]:
+        submitted = []
+        for story in self.store.failed_story_ids():
+            job = self.engine.last_job(story)
+            if job is not None:
+                retry = replace(job, attempt=self.engine.attempts(story),
+                                options=self.pipeline_options)
+                submitted.append(self.engine.submit(retry))
+                continue
+            items = items_for_story(self.store, story)
+            if items:
+                self.summary.new += len(items)
+                batch = Batch(self._stories(items), [])
+                submitted += [self.engine.submit(job) for job, _ in batch.stories]
+                self.commit(batch)
+        return submitted
+
+
+def _unique(sources: list[Source]) -> list[Source]:
+    seen, unique = set(), []
+    for source in sources:
+        if source.content_hash not in seen:
+            seen.add(source.content_hash)
+            unique.append(source)
+    return unique
+
+
+def items_for_story(store, story_id: str) -> list[FeedItem]:
+    """The feed items recorded under ``story_id`` (for retrying a failed extraction)."""
+    from sqlalchemy import select
+    from ..state.db import feed_items
+    rows = store._all(select(feed_items).where(feed_items.c.story_id == story_id)
+                      .order_by(feed_items.c.id))
+    return [FeedItem(guid=r["guid"], link=r["link"], title=r["title"],
+                     published=r["published"], feed_url=r["feed_url"]) for r in rows]
+
+
+def read_feed_list(path: str | Path) -> list[str]:
+    """A feeds file: one URL a line; blank lines and # comments ignored."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the feeds file ({exc.strerror}); give a "
+                          "file with one feed URL a line") from None
+    urls = [line.split("#", 1)[0].strip() for line in text.splitlines()]
+    return [u for u in urls if u]

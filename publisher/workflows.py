@@ -1,0 +1,477 @@
+"""Durable feed work on DBOS: one workflow per story, each external call a step.
+
+    story-<group id>-<content hash>          the workflow ID: the same story, enqueued twice
+                                             (even by two processes at once), runs once
+      lookup   step   WordPress: a post with this publisher_source_hash already? → skipped
+      llm      step   every LLM call (write, expand, translate, fix_facts…), in order
+      (quality, seo, render: pure code between the LLM steps, replayed as it is)
+      push     step   create (or reuse, found by source hash) the post, and record its id
+                      in publisher_posts in the same database transaction as the step
+      outcome  step   publisher_outcomes: drafted / skipped(reason) / failed(reason)
+
+A process killed anywhere resumes, at the next launch, after the last finished step: an LLM
+answer already recorded is replayed, never paid again; a post created but not recorded is
+found again by its source hash, never created twice.
+
+Extraction happens before the workflow (``feeds/runner.py``): grouping needs the articles'
+text, and the extracted Sources are the workflow's recorded input, so a resumed workflow never
+fetches them again.
+
+Executors: each process gets its own executor ID (host, pid, start time), so two runs that
+overlap never "recover" each other's work in flight; a run that finds workflows left PENDING
+by a dead process on this host takes them over. The engine's tables live in PUBLISHER_DB,
+beside publisher's own. Nothing outside this module imports ``dbos``.
+
+Fault injection (tests only): ``PUBLISHER_CRASH_AT=<point>`` SIGKILLs the process at that
+point: ``llm_call`` (inside the LLM step, before the request), ``after_llm`` (the answer is
+recorded), ``after_post_created`` (WordPress has the post, nothing is recorded yet),
+``before_outcome`` (the push is recorded, the outcome is not). Unset, it costs one dict lookup.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import socket
+import time
+from dataclasses import dataclass, field, replace
+from typing import Any, Callable, Iterable
+
+from dbos import DBOS, SetWorkflowID
+
+from . import __version__, pipeline
+from .config import Settings
+from .errors import PublisherError
+from .models import Brief, Draft, Outcome, PostResult, Source, Usage
+
+log = logging.getLogger(__name__)
+
+QUEUE = "publisher-stories"
+APP_NAME = "publisher"
+TERMINAL = {"SUCCESS", "ERROR", "CANCELLED", "MAX_RECOVERY_ATTEMPTS_EXCEEDED"}
+WATCH_PREFIX = "publisher-watch@"
+CRASH_POINTS = ("llm_call", "after_llm", "after_post_created", "before_outcome")
+
+
+# --- what a story workflow is given and gives back -------------------------------------------
+
+@dataclass(frozen=True)
+class StoryJob:
+    """One story to draft: the workflow's input, recorded by the engine."""
+
+    story_id: str                          # feeds.group.group_id of its items
+    sources: tuple[Source, ...]
+    brief: Brief
+    options: pipeline.Options
+    titles: tuple[str, ...] = ()           # the feed items' titles, for logs
+    attempt: int = 0                       # publisher retry: 1, 2, …
+
+    @property
+    def source_hash(self) -> str:
+        return pipeline.story_hash(list(self.sources))
+
+    @property
+    def workflow_id(self) -> str:
+        base = f"story-{self.story_id}-{self.source_hash[:12]}"
+        return f"{base}-r{self.attempt}" if self.attempt else base
+
+
+@dataclass(frozen=True)
+class StoryResult:
+    story_id: str
+    kind: str                              # drafted | skipped | failed
+    reason: str = ""
+    error: str = ""
+    title: str = ""
+    post_id: int | None = None
+    edit_link: str = ""
+    link: str = ""
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost: float = 0.0
+    workflow_id: str = ""
+
+    @property
+    def tokens(self) -> int:
+        return self.input_tokens + self.output_tokens
+
+
+# --- the process's runtime: what steps need and workflow inputs can't carry --------------------
+
+@dataclass
+class Runtime:
+    settings: Settings
+    store: Any                             # state.db.Store
+    wordpress: Any = None                  # wordpress client (None: nothing is pushed)
+    llm: Any = None                        # writer.llm.LLM
+    datasource: Any = None                 # DBOS datasource on PUBLISHER_DB (push transaction)
+    poller: Any = None                     # feeds.runner's collect/commit, for watch
+
+
+_runtime: Runtime | None = None
+
+
+def runtime() -> Runtime:
+    if _runtime is None:
+        raise RuntimeError("publisher.workflows.launch() was not called in this process")
+    return _runtime
+
+
+def crash_point(point: str) -> None:
+    """Fault-injection hook for the crash tests (see the module docstring)."""
+    if os.environ.get("PUBLISHER_CRASH_AT") == point:
+        log.warning("PUBLISHER_CRASH_AT=%s: killing the process", point)
+        logging.shutdown()
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+# --- the workflow ----------------------------------------------------------------------------
+
+@DBOS.workflow(name="publisher.story", max_recovery_attempts=20)
+def story_workflow(job: StoryJob) -> StoryResult:
+    title = job.titles[0] if job.titles else (job.sources[0].title if job.sources else "")
+    try:
+        found = lookup_step(job.source_hash)
+        if found is not None:
+            return _finish(job, title, Outcome("skipped", reason="already_drafted", post=found))
+        prepared = _prepare(job)
+        post = push_step(job.story_id, prepared.draft, job.options.status)
+    except PublisherError as err:
+        return _finish(job, title, Outcome("failed", reason=err.reason, error=str(err)))
+    crash_point("before_outcome")
+    return _finish(job, prepared.article.title or title,
+                   Outcome("drafted", post=post, draft=prepared.draft, report=prepared.report))
+
+
+def _prepare(job: StoryJob) -> pipeline.Prepared:
+    llm = DurableLLM(runtime().settings.model)
+    sources = list(job.sources)
+    article, usage = pipeline.write(sources, job.brief, llm)
+    return pipeline.finish(article, usage, sources, job.brief, llm, job.options)
+
+
+def _finish(job: StoryJob, title: str, outcome: Outcome) -> StoryResult:
+    return outcome_step(job.story_id, job.workflow_id, title, job.sources[0].url if job.sources
+                        else "", job.source_hash, outcome)
+
+
+class DurableLLM:
+    """What the pipeline sees as its LLM: each complete_json() is one recorded step, so a
+    resumed workflow replays the answers in order instead of asking again."""
+
+    def __init__(self, model: str):
+        self.model = model
+
+    def complete_json(self, messages: list[dict], schema: dict, *, purpose: str,
+                      max_tokens: int | None = None) -> tuple[dict, Usage]:
+        result = llm_step(messages, schema, purpose, max_tokens)
+        crash_point("after_llm")
+        return result
+
+
+@DBOS.step(name="llm")
+def llm_step(messages: list[dict], schema: dict, purpose: str,
+             max_tokens: int | None) -> tuple[dict, Usage]:
+    crash_point("llm_call")
+    return runtime().llm.complete_json(messages, schema, purpose=purpose, max_tokens=max_tokens)
+
+
+@DBOS.step(name="lookup")
+def lookup_step(source_hash: str) -> PostResult | None:
+    """WordPress is the truth: a post from these exact sources means the story is done, even
+    when the local database was lost."""
+    client = runtime().wordpress
+    if client is None or not hasattr(client, "find_by_source_hash"):
+        return None
+    existing = client.find_by_source_hash(source_hash)
+    if not existing:
+        return None
+    return PostResult(id=int(existing["id"]), status=existing.get("status", ""),
+                      slug=existing.get("slug", ""), link=existing.get("link", ""),
+                      edit_link=client.edit_link(int(existing["id"])), reused=True)
+
+
+def push_step(story_id: str, draft: Draft, status: str = "draft") -> PostResult:
+    """Create the post (create_post itself reuses a post with the same source hash) and record
+    it in publisher_posts within the transaction that records the step."""
+    rt = runtime()
+    if rt.wordpress is None:
+        raise PublisherError("WordPress is not configured: set WP_URL, WP_USERNAME and "
+                             "WP_APP_PASSWORD", reason="config")
+    return rt.datasource.run_tx_step({"name": "push", "isolation_level": "SERIALIZABLE"},
+                                     _push_tx, story_id, draft, status)
+
+
+def _push_tx(story_id: str, draft: Draft, status: str) -> PostResult:
+    rt = runtime()
+    # The status comes from the user's settings, passed explicitly: the client refuses
+    # "publish" found only in a payload.
+    post = rt.wordpress.create_post(draft, status=status)
+    crash_point("after_post_created")
+    rt.datasource.sql_session().execute(
+        _post_upsert(rt.store.dialect, rt.settings.wp_url, story_id, draft.source_hash, post))
+    return post
+
+
+def _post_upsert(dialect: str, site: str, story_id: str, source_hash: str, post: PostResult):
+    """Store.record_post's statement, to run inside the step's own transaction."""
+    from .state.db import _dialect_insert, now, posts
+    values = dict(site=site.rstrip("/"), post_id=post.id, story_id=story_id,
+                  source_hash=source_hash, link=post.link, edit_link=post.edit_link,
+                  status=post.status, slug=post.slug, created_at=now())
+    stmt = _dialect_insert(dialect)(posts).values(**values)
+    changes = {c: stmt.excluded[c] for c in values if c not in ("site", "post_id", "created_at")}
+    return stmt.on_conflict_do_update(index_elements=["site", "post_id"], set_=changes)
+
+
+@DBOS.step(name="outcome")
+def outcome_step(story_id: str, workflow_id: str, title: str, url: str, source_hash: str,
+                 outcome: Outcome) -> StoryResult:
+    store = runtime().store
+    (log.warning if outcome.kind == "failed" else log.info)(
+        "story %s %s %s: %s", story_id, outcome.kind, outcome.reason, title)
+    store.mark_source(story_id, url, source_hash, title)
+    if outcome.post is not None and outcome.kind == "skipped":
+        store.record_post(runtime().settings.wp_url, story_id, source_hash, outcome.post)
+    store.record_outcome(story_id, outcome)
+    spent = store.usage_totals(story_id) if outcome.kind != "skipped" else {}
+    post = outcome.post
+    return StoryResult(
+        story_id=story_id, kind=outcome.kind, reason=outcome.reason, error=outcome.error,
+        title=title, post_id=post.id if post else None, edit_link=post.edit_link if post else "",
+        link=post.link if post else "", input_tokens=spent.get("input_tokens", 0),
+        output_tokens=spent.get("output_tokens", 0), cost=spent.get("cost", 0.0),
+        workflow_id=workflow_id)
+
+
+# --- watch: a scheduled poll -------------------------------------------------------------------
+
+@DBOS.workflow(name="publisher.poll")
+def poll_workflow(scheduled_at, context: dict) -> int:
+    """One scheduled poll: collect the new stories (a step), queue each as its own workflow
+    (a child, by its story ID: already queued or done means nothing new), then mark the items
+    seen (a step). Returns the number of stories queued."""
+    batch = collect_step(list(context["urls"]))
+    for job, _ in batch.stories:
+        with SetWorkflowID(job.workflow_id):
+            DBOS.enqueue_workflow(QUEUE, story_workflow, job)
+    commit_step(batch)
+    log.info("poll %s: %d stories queued", scheduled_at, len(batch.stories))
+    return len(batch.stories)
+
+
+@DBOS.step(name="collect")
+def collect_step(urls: list[str]):
+    return _poller().collect(urls)
+
+
+@DBOS.step(name="commit")
+def commit_step(batch) -> None:
+    _poller().commit(batch)
+
+
+def _poller():
+    poller = runtime().poller
+    if poller is None:
+        raise RuntimeError("this process does not watch feeds (no poller set)")
+    return poller
+
+
+# --- the engine: launch, submit, wait, close ---------------------------------------------------
+
+class Engine:
+    """The workflow engine for this process. ``launch()`` makes the one instance."""
+
+    def __init__(self, settings: Settings, concurrency: int):
+        self.settings = settings
+        self.concurrency = concurrency
+        self.executor_id = executor_id()
+
+    def submit(self, job: StoryJob) -> str:
+        """Enqueue the story; a workflow with this ID (queued, running or done) is reused."""
+        with SetWorkflowID(job.workflow_id):
+            DBOS.enqueue_workflow(QUEUE, story_workflow, job)
+        return job.workflow_id
+
+    def unfinished(self) -> list[str]:
+        """Story workflows not finished yet (queued, or running somewhere), oldest first."""
+        rows = DBOS.list_workflows(status=["ENQUEUED", "PENDING"], name="publisher.story",
+                                   load_input=False, load_output=False)
+        return [r.workflow_id for r in rows]
+
+    def story_workflows(self, story_id: str) -> list:
+        return DBOS.list_workflows(workflow_id_prefix=f"story-{story_id}-",
+                                   name="publisher.story", load_output=False)
+
+    def last_job(self, story_id: str) -> StoryJob | None:
+        """The input of the latest workflow run for this story (to run it again)."""
+        rows = self.story_workflows(story_id)
+        jobs = [r.input["args"][0] for r in rows if r.input and r.input.get("args")]
+        return max(jobs, key=lambda j: j.attempt) if jobs else None
+
+    def attempts(self, story_id: str) -> int:
+        """The next attempt number: the same for two retries started together, so they share
+        one workflow."""
+        return len(self.story_workflows(story_id))
+
+    def wait(self, workflow_ids: Iterable[str], on_done: Callable[[StoryResult], None],
+             poll: float = 0.3) -> None:
+        """Call ``on_done`` for each workflow as it finishes; take over work left by dead
+        processes while waiting (their workflows would never finish otherwise)."""
+        waiting = list(dict.fromkeys(workflow_ids))
+        last_recovery = 0.0
+        while waiting:
+            if time.monotonic() - last_recovery > 5.0:
+                self.recover_dead()
+                last_recovery = time.monotonic()
+            for wid in list(waiting):
+                result = self.result_if_done(wid)
+                if result is not None:
+                    waiting.remove(wid)
+                    on_done(result)
+            if waiting:
+                time.sleep(poll)
+
+    def result_if_done(self, workflow_id: str) -> StoryResult | None:
+        status = DBOS.get_workflow_status(workflow_id)
+        if status is None or status.status not in TERMINAL:
+            return None
+        if status.status == "SUCCESS" and isinstance(status.output, StoryResult):
+            return status.output
+        story = workflow_id.split("-")[1] if workflow_id.count("-") >= 2 else workflow_id
+        error = str(status.error or status.status)
+        log.error("story workflow %s ended %s: %s", workflow_id, status.status, error)
+        return StoryResult(story_id=story, kind="failed", reason="internal_error",
+                           error=error[:300], workflow_id=workflow_id)
+
+    def recover_dead(self) -> list[str]:
+        """Re-enqueue the PENDING workflows of executors on this host whose process is gone."""
+        rows = DBOS.list_workflows(status="PENDING", load_input=False, load_output=False)
+        dead = sorted({r.executor_id for r in rows
+                       if r.executor_id and r.executor_id != self.executor_id
+                       and executor_dead(r.executor_id)})
+        if not dead:
+            return []
+        log.warning("resuming work left unfinished by %s", ", ".join(dead))
+        handles = DBOS._recover_pending_workflows(dead)
+        return [h.get_workflow_id() for h in handles]
+
+    def set_poller(self, poller) -> None:
+        runtime().poller = poller
+
+    def schedule(self, urls: list[str], cron: str) -> str:
+        """Poll ``urls`` on ``cron`` (seconds field first) from this process until unscheduled."""
+        name = f"{WATCH_PREFIX}{self.executor_id}"
+        DBOS.apply_schedules([{"schedule_name": name, "workflow_fn": poll_workflow,
+                               "schedule": cron, "context": {"urls": list(urls)}}])
+        DBOS.trigger_schedule(name)             # the first poll now, not at the next tick
+        return name
+
+    def unschedule(self, name: str) -> None:
+        DBOS.delete_schedule(name)
+
+    def forget_dead_watchers(self) -> None:
+        """A watcher killed without cleaning up leaves its schedule: drop it, or every later
+        run would poll on its behalf."""
+        for sched in DBOS.list_schedules(schedule_name_prefix=WATCH_PREFIX):
+            name = sched["schedule_name"]
+            if executor_dead(name[len(WATCH_PREFIX):]):
+                DBOS.delete_schedule(name)
+
+    def close(self) -> None:
+        """Stop taking work, let the workflows running here finish, shut the engine down."""
+        global _runtime
+        timeout = int(self.settings.llm_timeout * (self.settings.llm_retries + 1) * 4 + 120)
+        DBOS.destroy(workflow_completion_timeout_sec=timeout)
+        if _runtime is not None and _runtime.datasource is not None:
+            _runtime.datasource.engine.dispose()
+        _runtime = None
+
+
+def launch(settings: Settings, concurrency: int = 1, *, wordpress=None, llm=None,
+           store=None) -> Engine:
+    """Start the engine on PUBLISHER_DB: tables created or migrated, the story queue with
+    ``concurrency`` workers in this process, and work left by dead processes resumed."""
+    global _runtime
+    from dbos._datasource import SQLAlchemyDatasource
+    from .state.db import Store, engine_url
+    store = store or Store(settings.db, secrets=settings.secrets())
+    llm = llm or (make_llm(settings, store) if settings.llm_configured else None)
+    engine = Engine(settings, concurrency)
+    DBOS(config=dbos_config(settings, engine.executor_id))
+    datasource = SQLAlchemyDatasource.create(engine_url(settings.db))
+    _runtime = Runtime(settings, store, wordpress, llm, datasource)
+    DBOS.launch()
+    # Queues live in the engine's database, so they are declared once it is open.
+    DBOS.register_queue(QUEUE, worker_concurrency=max(1, concurrency), polling_interval_sec=0.25)
+    engine.forget_dead_watchers()
+    engine.recover_dead()
+    return engine
+
+
+def make_llm(settings: Settings, store):
+    """One LLM for the process; each call's usage is recorded against the running story."""
+    from .writer.llm import LLM
+    return LLM(settings, recorder=lambda usage: store.record_llm_call(usage, current_story()))
+
+
+def current_story() -> str:
+    """The story ID of the running workflow ("story-<id>-<hash>…" → "<id>"), "" outside."""
+    wid = DBOS.workflow_id or ""
+    parts = wid.split("-")
+    return parts[1] if len(parts) >= 3 and parts[0] == "story" else wid
+
+
+def dbos_config(settings: Settings, executor: str) -> dict:
+    from .state.db import engine_url
+    return {
+        "name": APP_NAME,
+        "system_database_url": engine_url(settings.db),
+        # A fixed version: work left by an older publisher is still resumed after an upgrade.
+        "application_version": __version__,
+        "executor_id": executor,
+        "log_level": "WARNING",
+        "scheduler_polling_interval_sec": 2.0,
+    }
+
+
+# --- executors: who is running what ----------------------------------------------------------
+
+def executor_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{_start_ticks(os.getpid())}"
+
+
+def executor_dead(executor: str) -> bool:
+    """True when ``executor`` was a process on this host that is gone (or was replaced by
+    another process with the same pid). Executors of other hosts are never judged."""
+    parts = executor.rsplit(":", 2)
+    if len(parts) != 3 or parts[0] != socket.gethostname() or not parts[1].isdigit():
+        return False
+    pid = int(parts[1])
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return _proc_state(pid) == "Z" or _start_ticks(pid) != parts[2]
+
+
+def _proc_fields(pid: int) -> list[str]:
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+            return stat.read().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return []
+
+
+def _proc_state(pid: int) -> str:
+    fields_ = _proc_fields(pid)
+    return fields_[0] if fields_ else ""
+
+
+def _start_ticks(pid: int) -> str:
+    """The process's start time (Linux /proc), so a recycled pid is not taken for alive."""
+    fields_ = _proc_fields(pid)
+    return fields_[19] if len(fields_) > 19 else "0"
