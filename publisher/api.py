@@ -7,7 +7,6 @@ credentials, and only then the LLM.
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 from dataclasses import dataclass, field, replace
@@ -100,16 +99,14 @@ def make_llm(settings: Settings, store, story: str):
 
 def open_store(settings: Settings):
     from .state.db import Store
-    store = Store(settings.db)
-    store.migrate()
-    return store
+    return Store(settings.db, secrets=settings.secrets())   # migrates on open
 
 
 def _dry_run(prepared: pipeline.Prepared, request: DraftRequest, settings: Settings, store,
              story: str) -> Outcome:
     from .render.preview import write_dry_run
     folder = Path(request.out_dir or default_folder(settings, prepared.draft))
-    write_dry_run(folder, prepared.draft, prepared.seo, prepared.report)
+    write_dry_run(folder, prepared.draft, prepared.seo, prepared.report, site_url=settings.wp_url)
     outcome = Outcome("dry_run", draft=prepared.draft, report=prepared.report,
                       seo=prepared.seo, folder=str(folder))
     store.record_outcome(story, outcome)
@@ -139,23 +136,13 @@ def default_folder(settings: Settings, draft_: Draft) -> Path:
 
 
 def read_folder(folder: Path) -> Draft:
-    """Read a dry-run folder; content.html, when present, is the editor's final say."""
-    payload_path = folder / "payload.json"
-    if not payload_path.is_file():
-        raise PublisherError(f"{folder}: no payload.json here; give the folder that "
-                             "`publisher draft --dry-run` wrote", reason="bad_folder")
-    try:
-        data = json.loads(payload_path.read_text(encoding="utf-8"))
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise PublisherError(f"{payload_path}: not valid JSON ({exc}); fix the edit or "
-                             "re-run the dry run", reason="bad_folder") from None
-    draft_ = Draft.from_dict(data)
-    content = folder / "content.html"
-    if content.is_file():
-        draft_ = replace(draft_, content=content.read_text(encoding="utf-8"))
+    """Read a dry-run folder; content.html, when present, is the editor's final say (sanitized
+    again: an editor's paste must not carry a script into WordPress either)."""
+    from .render.preview import read_dry_run
+    draft_, _payload = read_dry_run(folder)
     if not draft_.title.strip() or not draft_.content.strip():
-        raise PublisherError(f"{payload_path}: title or content is empty; nothing to push",
-                             reason="bad_folder")
+        raise PublisherError(f"{folder / 'payload.json'}: title or content is empty; nothing "
+                             "to push", reason="bad_dry_run")
     return draft_
 
 

@@ -42,8 +42,7 @@ def check_env_file(path: str) -> Result:
 def check_database(settings: Settings) -> Result:
     from .state.db import Store
     try:
-        store = Store(settings.db)
-        store.migrate()
+        Store(settings.db, secrets=settings.secrets()).close()
     except Exception as exc:  # any driver error is a failed check here, reported with its fix
         return Result("database", "fail", f"{_safe_db(settings.db)}: {exc}",
                       "set PUBLISHER_DB to a writable location")

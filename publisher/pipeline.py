@@ -52,9 +52,15 @@ def story_hash(sources: list[Source]) -> str:
     return hashlib.sha256(joined.encode()).hexdigest()[:24]
 
 
+def french(brief: Brief) -> Brief:
+    """publisher writes French, whatever a brief asks: the brief may set length and tone only
+    (the asked language is reported to the editor by ``finish``)."""
+    return brief if brief.language == "fr" else replace(brief, language="fr")
+
+
 def write(sources: list[Source], brief: Brief, llm) -> tuple[Article, list[Usage]]:
     from .writer.write import write_article
-    article, usage = write_article(sources, brief, llm)
+    article, usage = write_article(sources, french(brief), llm)
     return article, list(usage)
 
 
@@ -68,7 +74,12 @@ def finish(article: Article, write_usage: list[Usage], sources: list[Source], br
     from .seo.fix import improve
 
     # --strict is enforced by the caller, after the draft is saved: tokens spent are never lost.
-    article, report = run_gate(article, sources, brief, llm, max_repairs=options.max_repairs)
+    article, report = run_gate(article, sources, french(brief), llm,
+                               max_repairs=options.max_repairs)
+    if brief.language != "fr":
+        report = replace(report, warnings=(
+            *report.warnings, f"Le brief demandait la langue « {brief.language} » : "
+            "publisher rédige toujours en français."))
     seo = build_seo(article, sources, site_tags=list(options.site_tags),
                     categories=list(options.categories), default_category=options.category)
     article, seo, fixes = improve(article, seo)

@@ -1,0 +1,171 @@
+"""The CLI end to end, as users run it: a subprocess, the real openai client against the
+scripted local server, and (for pushes) the real local WordPress."""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import requests
+
+from tests.support.fakellm import FakeLLM, make_smart_handler
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = ROOT / "tests" / "fixtures" / "seeds"
+SEED_000 = SEEDS / "000_26b4b37e47165035.txt"
+BRIEF_LINE = "Make this article seo compatible"
+PUBLISHER = [sys.executable, "-c", "from publisher.cli import main; main()"]
+
+
+def run(args, env_extra, *, cwd, stdin=None):
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("WP_", "OPENAI_", "PUBLISHER_"))}
+    env.update(env_extra)
+    return subprocess.run([*PUBLISHER, *args], env=env, cwd=cwd, capture_output=True,
+                          text=True, input=stdin, timeout=300)
+
+
+@pytest.fixture
+def smart_llm():
+    with FakeLLM(make_smart_handler()) as server:
+        yield server
+
+
+@pytest.fixture
+def llm_env(smart_llm, tmp_path):
+    return {"OPENAI_BASE_URL": smart_llm.base_url, "OPENAI_API_KEY": "test-key",
+            "PUBLISHER_MODEL": "test-model", "PUBLISHER_DB": f"sqlite:///{tmp_path}/state.db",
+            "PUBLISHER_PRICES": "test-model=1.0/2.0"}
+
+
+def test_no_llm_configured_says_how_to_set_one(tmp_path):
+    result = run(["draft", str(SEED_000)], {"PUBLISHER_DB": f"sqlite:///{tmp_path}/s.db"},
+                 cwd=tmp_path)
+    assert result.returncode == 2
+    message = result.stderr.strip()
+    assert message.count("\n") == 0, "one line"
+    for needle in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "Ollama", "vLLM", "LM Studio",
+                   "PUBLISHER_MODEL"):
+        assert needle in message
+
+
+def test_dry_run_of_seed_writes_complete_draft_without_the_brief(llm_env, tmp_path, smart_llm):
+    out = tmp_path / "draft"
+    result = run(["draft", str(SEED_000), "--dry-run", "--out", str(out)], llm_env, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "Dry run" in result.stdout and str(out) in result.stdout
+    payload = json.loads((out / "payload.json").read_text())
+    content = (out / "content.html").read_text()
+    preview = (out / "preview.html").read_text()
+    assert payload["format"] == "publisher-draft/1"
+    assert payload["status"] == "draft"
+    assert payload["content"].strip() == content.strip()
+    assert content.count("<!-- wp:heading") >= 3 and "<!-- wp:paragraph" in content
+    assert "##" not in content and "**" not in content
+    assert BRIEF_LINE not in content and BRIEF_LINE not in preview
+    assert payload["word_count"] >= 700
+    assert payload["meta"]["_yoast_wpseo_focuskw"] and payload["meta"]["rank_math_title"]
+    assert html.escape(payload["title"]) in preview
+    assert smart_llm.purposes()[0] == "write"
+
+
+def test_without_wordpress_the_main_job_writes_the_dry_run_folder_and_says_so(llm_env, tmp_path):
+    result = run(["draft", str(SEED_000)], llm_env, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "WordPress is not configured" in result.stdout
+    folders = list((tmp_path / "drafts").iterdir())
+    assert len(folders) == 1
+    assert {p.name for p in folders[0].iterdir()} >= {"payload.json", "content.html",
+                                                      "preview.html"}
+
+
+def test_json_output_has_the_documented_fields(llm_env, tmp_path):
+    result = run(["draft", "-", "--dry-run", "--out", str(tmp_path / "d"), "--json"], llm_env,
+                 cwd=tmp_path, stdin=SEED_000.read_text())
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    for key in ("id", "status", "slug", "link", "edit_link", "word_count", "warnings"):
+        assert key in data
+    assert data["outcome"] == "dry_run" and data["status"] == "draft"
+    assert data["llm"]["calls"] >= 1 and data["llm"]["cost"] > 0
+
+
+def test_strict_refuses_a_short_article_but_keeps_it(llm_env, tmp_path):
+    out = tmp_path / "short"
+    result = run(["draft", str(SEED_000), "--min-words", "3000", "--strict", "--out", str(out)],
+                 llm_env, cwd=tmp_path)
+    assert result.returncode == 1
+    assert "--strict" in result.stderr and str(out) in result.stderr
+    assert (out / "payload.json").is_file()
+
+
+def test_bad_input_gets_one_clear_line(llm_env, tmp_path):
+    empty = tmp_path / "empty.txt"
+    empty.write_text("")
+    for args in ([str(empty)], [str(tmp_path / "missing.txt")]):
+        result = run(["draft", *args, "--dry-run"], llm_env, cwd=tmp_path)
+        assert result.returncode == 1
+        assert result.stderr.startswith("Error: ") and result.stderr.strip().count("\n") == 0
+
+
+def test_history_lists_what_was_done(llm_env, tmp_path):
+    run(["draft", str(SEED_000), "--dry-run", "--out", str(tmp_path / "d")], llm_env,
+        cwd=tmp_path)
+    result = run(["history", "--json"], llm_env, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    rows = json.loads(result.stdout)
+    assert rows and rows[0]["kind"] == "dry_run"
+
+
+# --- against the real local WordPress ---------------------------------------------------------
+
+def _wp_env(site, role="author"):
+    return site.env(role)
+
+
+def _post(site, post_id, role="author"):
+    resp = requests.get(site.api(f"/wp/v2/posts/{post_id}") , params={"context": "edit"},
+                        auth=site.auth(role), timeout=20)
+    resp.raise_for_status()
+    return resp.json()
+
+
+@pytest.mark.wordpress
+def test_draft_pushes_to_wordpress_with_seo_meta_and_report(llm_env, tmp_path, wp_site):
+    result = run(["draft", str(SEED_000), "--json"], {**llm_env, **_wp_env(wp_site)},
+                 cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    post = _post(wp_site, data["id"])
+    assert post["status"] == "draft"
+    assert post["meta"]["_yoast_wpseo_focuskw"] == data["seo"]["keyphrase"]
+    assert post["meta"]["rank_math_description"] == data["seo"]["meta_description"]
+    report = json.loads(post["meta"]["publisher_report"])
+    assert report["word_count"] == data["word_count"]
+    assert BRIEF_LINE not in post["content"]["raw"]
+    assert wp_site.users["author"].app_password not in result.stdout + result.stderr
+
+
+@pytest.mark.wordpress
+def test_push_publishes_a_hand_edited_dry_run_folder_unchanged(llm_env, tmp_path, wp_site):
+    out = tmp_path / "edit-me"
+    assert run(["draft", str(SEED_000), "--dry-run", "--out", str(out)], llm_env,
+               cwd=tmp_path).returncode == 0
+    edited = (out / "content.html").read_text().replace(
+        "</p>\n<!-- /wp:paragraph -->",
+        " Relu par la rédaction.</p>\n<!-- /wp:paragraph -->", 1)
+    (out / "content.html").write_text(edited)
+    payload = json.loads((out / "payload.json").read_text())
+    payload["title"] = "Titre revu par la rédaction : l’OTAN à Kiev"
+    (out / "payload.json").write_text(json.dumps(payload, ensure_ascii=False))
+    result = run(["push", str(out), "--json"], {**llm_env, **_wp_env(wp_site)}, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    post = _post(wp_site, json.loads(result.stdout)["id"])
+    assert post["content"]["raw"].strip() == edited.strip()
+    assert post["title"]["raw"] == payload["title"]
+    assert post["status"] == "draft"
