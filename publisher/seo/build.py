@@ -87,7 +87,7 @@ def _ngrams(source: str) -> Iterable[str]:
     """Phrases of 2–4 words that neither start nor end with a stop word, never crossing
     punctuation, spelled as in ``source``."""
     low, high = KEYPHRASE_WORDS
-    for chunk in _CLAUSE_BREAK.split(french.normalize_spaces(source)):
+    for chunk in _CLAUSE_BREAK.split(source):
         units = _units(chunk)
         for i, first in enumerate(units):
             if first.stop:

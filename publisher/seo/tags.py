@@ -59,6 +59,11 @@ def _runs(sentence: str) -> Iterable[tuple[str, bool]]:
             yield from _flush(run, at_start)
             run, first = [], word.strip() in "«“\":.!?"
             continue
+        if _ACRONYM.match(word):                 # « l’OTAN Jens Stoltenberg »: two names
+            yield from _flush(run, at_start)
+            yield from _flush([word], first)
+            run, first = [], False
+            continue
         if _CAPITAL.match(word) or (run and word.lower() in _CONNECTORS):
             if not run:
                 at_start = first
@@ -93,19 +98,23 @@ def _entities(texts: Iterable[str]) -> tuple[Counter, Counter, dict[str, Counter
     return mid, start, forms
 
 
-def _merge_variants(counts: Counter, forms: dict[str, Counter]) -> None:
-    """Fold a surname into the full name, and near-identical spellings into the commonest."""
+def _merge_variants(counts: Counter, forms: dict[str, Counter], *marks: set[str]) -> None:
+    """Fold a surname into the full name, and near-identical spellings into the commonest;
+    ``marks`` (sets of keys) follow their keys into the merged one."""
     keys = sorted(counts, key=lambda k: (-counts[k], k))
     for key in keys:
-        longer = [k for k in keys if k != key and counts[k] and
+        longer = [k for k in keys if k != key and counts.get(k) and
                   ((_surname_of(key, k) and not _is_acronym(key, forms))
                    or _same_name(k, key))]
-        if counts[key] and longer:
-            target = max(longer, key=lambda k: (len(k.split()), counts[k]))
-            if counts[target] >= 1 and (len(target.split()) > len(key.split())
-                                        or counts[target] >= counts[key]):
-                counts[target] += counts.pop(key)
-                forms.setdefault(target, Counter()).update(forms.pop(key, Counter()))
+        if not counts.get(key) or not longer:
+            continue
+        target = max(longer, key=lambda k: (len(k.split()), counts[k]))
+        if len(target.split()) > len(key.split()) or counts[target] >= counts[key]:
+            counts[target] += counts.pop(key)
+            forms.setdefault(target, Counter()).update(forms.pop(key, Counter()))
+            for mark in marks:
+                if key in mark:
+                    mark.add(target)
 
 
 def _surname_of(key: str, full: str) -> bool:
@@ -127,7 +136,7 @@ def _same_name(a: str, b: str) -> bool:
 
 
 def _display(key: str, forms: Counter) -> str:
-    spellings = sorted(forms, key=lambda f: (tag_key(f) != key, -forms[f], not f.isupper(), f))
+    spellings = sorted(forms, key=lambda f: (tag_key(f) != key, -forms[f], f.isupper(), f))
     return spellings[0]
 
 
@@ -145,13 +154,15 @@ def build_tags(article: Article, sources: Sequence[Source] = (),
     sources, at least once in the article), then suggested and site tags the article uses."""
     mid, start, forms = _entities(_article_texts(article))
     src_mid, _, src_forms = _entities(s.text for s in sources)
-    counts = Counter({k: 2 * mid[k] + start[k] + src_mid.get(k, 0)
-                      for k in set(mid) | set(start) if mid[k] or src_mid.get(k)})
-    for key, spellings in src_forms.items():
-        if key in forms:
-            forms[key].update(spellings)
-    _merge_variants(counts, forms)
-    ranked = [k for k in sorted(counts, key=lambda k: (-counts[k], k)) if counts[k] >= 3]
+    in_article = set(mid) | set(start)
+    mid_sentence = set(mid) | set(src_mid)          # seen somewhere not opening a sentence
+    counts = Counter({k: 2 * mid[k] + start[k] + src_mid[k] for k in in_article | set(src_mid)})
+    forms = {k: Counter({f: 3 * n for f, n in c.items()}) for k, c in forms.items()}
+    for key, spellings in src_forms.items():          # the article's spelling wins
+        forms.setdefault(key, Counter()).update(spellings)
+    _merge_variants(counts, forms, in_article, mid_sentence)
+    ranked = [k for k in sorted(counts, key=lambda k: (-counts[k], k))
+              if counts[k] >= 3 and k in in_article and k in mid_sentence]
     site = _site_map(site_tags)
     chosen: dict[str, str] = {}
     for key in ranked:
