@@ -313,3 +313,28 @@ def test_build_seo_puts_it_together():
     assert seo.outline == art.outline and len(seo.outline) == 4
     assert seo == build_seo(art, [], site_tags=["Ukraine"], categories=["International", "Sport"],
                             default_category="Actualité")                  # deterministic
+
+
+# --- properties -----------------------------------------------------------------------------
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+FRENCH_WORDS = st.sampled_from(
+    "l’OTAN aujourd’hui Jens Stoltenberg Volodymyr Zelenskyy « Kiev » 2,4 milliards d’euros de "
+    "la à et : – , défense aérienne Île-de-France États-Unis MMMMMMMMMM WWW ŒUVRE contre-offensive"
+    .split())
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(FRENCH_WORDS, min_size=1, max_size=30))
+def test_meta_title_and_slug_invariants(words):
+    title = " ".join(words)
+    art = article(title=title, filler=False)
+    kp = "Jens Stoltenberg"
+    meta = meta_title(art, kp)
+    assert len(meta) <= 60 and title_width_px(meta) <= 600
+    assert not re.search(r"[\s:,;–—|-]$", meta)
+    assert meta.count("«") == meta.count("»")
+    slug = make_slug(kp, title)
+    assert re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", slug) and len(slug) <= 60
+    assert slug.startswith("jens-stoltenberg")

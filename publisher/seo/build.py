@@ -189,27 +189,36 @@ def fits_title(candidate: str) -> bool:
             and title_width_px(candidate) <= TITLE_MAX_PX)
 
 
+def _nested_ok(value: str, opening: str, closing: str) -> bool:
+    depth = 0
+    for char in value:
+        depth += (char == opening) - (char == closing)
+        if depth < 0:
+            return False
+    return depth == 0
+
+
 def _tidy_end(candidate: str) -> str:
-    """Drop a dangling separator, stop word or elided article at the end, and unbalanced
-    quotes or brackets."""
-    while True:
+    """Drop unbalanced quotes or brackets, a dangling separator, stop word or elided article
+    at the end, until nothing changes."""
+    previous = None
+    while previous != candidate:
+        previous = candidate
+        if not _nested_ok(candidate, "«", "»"):
+            candidate = re.sub(r"\s*[«»]\s*", " ", candidate).strip()
+        if not _nested_ok(candidate, "(", ")"):
+            candidate = re.sub(r"\s*[()]\s*", " ", candidate).strip()
         candidate = candidate.rstrip(" ,;:–—|-/«([“")
         words = candidate.split(" ")
         if len(words) > 1 and (french.is_stop(words[-1]) or words[-1][-1:] in "'’"):
             candidate = " ".join(words[:-1])
-            continue
-        break
-    if candidate.count("«") != candidate.count("»"):
-        candidate = re.sub(r"\s*[«»]\s*", " ", candidate).strip()
-    if candidate.count("(") != candidate.count(")"):
-        candidate = candidate.split("(")[0].rstrip(" ,;:–—|-")
     return candidate
 
 
 def shorten_title(candidate: str) -> str:
     """Fit a title: cut at the last clause separator that leaves ≥ 25 characters, else at the
     last whole word; never inside a word."""
-    candidate = re.sub(r"\s+", " ", candidate).strip()
+    candidate = _tidy_end(re.sub(r"\s+", " ", candidate).strip())
     if fits_title(candidate):
         return candidate
     for sep in _SEPARATORS:
@@ -284,7 +293,7 @@ _ENDS_SENTENCE = re.compile(r"[.!?]\s*[»”\")]?$")
 
 
 def _balanced(value: str) -> bool:
-    return value.count("«") == value.count("»") and value.count("(") == value.count(")") \
+    return _nested_ok(value, "«", "»") and _nested_ok(value, "(", ")") \
         and value.count('"') % 2 == 0
 
 
