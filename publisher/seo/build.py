@@ -157,8 +157,9 @@ def choose_keyphrase(article: Article, suggestion: str = "") -> str:
     checks at least as well as our best candidate; otherwise the best extracted candidate."""
     body = text.body(article)
     pool = sorted(keyphrase_candidates(article))
-    scored = sorted(((keyphrase_score(article, p, body), p) for p in pool),
-                    key=lambda sp: sp[0], reverse=True)
+    fragments = _fragments(pool, french.tokens(body))
+    scored = sorted(((_with_fragment(keyphrase_score(article, p, body), p in fragments), p)
+                     for p in pool), key=lambda sp: sp[0], reverse=True)
     best_score, best = scored[0] if scored and scored[0][0][0] >= 0 else ((-1,), "")
     suggestion = re.sub(r"\s+", " ", suggestion or "").strip(" .,;:«»\"'")
     if suggestion and _valid_keyphrase(suggestion):
@@ -166,6 +167,26 @@ def choose_keyphrase(article: Article, suggestion: str = "") -> str:
         if mine[0] >= 0 and mine[:1] >= best_score[:1]:
             return _surface_form(suggestion, body)
     return _surface_form(best, body) if best else ""
+
+
+def _fragments(pool: list[str], body_tokens: list[str]) -> set[str]:
+    """Candidates that only ever occur inside a longer candidate (« général de l’OTAN »
+    inside « secrétaire général de l’OTAN »): the longer one names the thing."""
+    toks = {p: tuple(french.tokens(p)) for p in pool}
+    counts = {p: french.phrase_count(body_tokens, p) for p in pool}
+    out = set()
+    for p, pt in toks.items():
+        for q, qt in toks.items():
+            if len(qt) > len(pt) and counts[q] == counts[p] and counts[p] and any(
+                    qt[i:i + len(pt)] == pt for i in range(len(qt) - len(pt) + 1)):
+                out.add(p)
+                break
+    return out
+
+
+def _with_fragment(score: tuple, fragment: bool) -> tuple:
+    """Slot « not a fragment » in after (checks satisfied, noun-like)."""
+    return score if score[0] < 0 else (*score[:2], not fragment, *score[2:])
 
 
 def _surface_form(phrase: str, body: str) -> str:
@@ -306,16 +327,18 @@ def description_ok(value: str, keyphrase: str | None, low: int = DESC_MIN) -> bo
 
 
 def _windows(article: Article) -> list[str]:
-    """Runs of 1–3 consecutive whole sentences, in reading order (memoized per article:
-    keyphrase scoring asks for them once per candidate)."""
-    key = id(article)
-    if _WINDOW_CACHE.get(key, (None,))[0] is not article:
-        sentences = text.sentences(article)
-        runs = [" ".join(sentences[i:j]) for i in range(len(sentences))
-                for j in range(i + 1, min(i + 4, len(sentences) + 1))]
-        _WINDOW_CACHE.clear()
-        _WINDOW_CACHE[key] = (article, list(dict.fromkeys(runs)))
-    return _WINDOW_CACHE[key][1]
+    """Runs of 1–3 consecutive whole sentences, in reading order. Memoized for the last
+    article (keyphrase scoring asks once per candidate); safe across threads: a stale or
+    missing entry is simply recomputed."""
+    entry = _WINDOW_CACHE.get(id(article))
+    if entry and entry[0] is article:
+        return entry[1]
+    sentences = text.sentences(article)
+    runs = list(dict.fromkeys(" ".join(sentences[i:j]) for i in range(len(sentences))
+                              for j in range(i + 1, min(i + 4, len(sentences) + 1))))
+    _WINDOW_CACHE.clear()
+    _WINDOW_CACHE[id(article)] = (article, runs)
+    return runs
 
 
 _WINDOW_CACHE: dict[int, tuple[Article, list[str]]] = {}
