@@ -139,6 +139,9 @@ def story_workflow(job: StoryJob) -> StoryResult:
         post = push_step(job.story_id, prepared.draft, job.options.status)
     except PublisherError as err:
         return _finish(job, title, Outcome("failed", reason=err.reason, error=str(err)))
+    except Exception:
+        log.exception("story %s: unexpected error (the workflow ends ERROR)", job.story_id)
+        raise
     crash_point("before_outcome")
     return _finish(job, prepared.article.title or title,
                    Outcome("drafted", post=post, draft=prepared.draft, report=prepared.report))
@@ -340,7 +343,7 @@ class Engine:
         if status.status == "SUCCESS" and isinstance(status.output, StoryResult):
             return status.output
         story = workflow_id.split("-")[1] if workflow_id.count("-") >= 2 else workflow_id
-        error = str(status.error or status.status)
+        error = f"{type(status.error).__name__}: {status.error}" if status.error else status.status
         log.error("story workflow %s ended %s: %s", workflow_id, status.status, error)
         return StoryResult(story_id=story, kind="failed", reason="internal_error",
                            error=error[:300], workflow_id=workflow_id)
