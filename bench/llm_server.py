@@ -1,0 +1,75 @@
+"""A local OpenAI-compatible server that answers at a fixed, configurable model speed.
+
+It is the test suite's scripted server (``tests/support/fakellm.py``: real HTTP, the real
+``openai`` client on the other side) with the smart handler (French articles built from the
+sources in the prompt), plus a speed limit: every answer leaves the server exactly
+
+    first_token_delay + completion_tokens / tokens_per_second
+
+seconds after its request arrived, the time a model streaming at that speed would need.
+
+publisher's writer does not stream (one ``chat.completions.create`` per call), so the speed is
+modelled by a *delayed non-streaming answer*: the client sees the whole reply when the last
+token would have been generated, which is exactly when a streaming client could have parsed
+it too. The handler computes the reply first and sleeps only the remainder, so the fake
+model's own work never counts as publisher's.
+
+Each call is recorded in ``server.calls`` with the exact generation time it was charged
+(``CallRecord``); that sum is the limit the benchmark compares wall time against.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, replace
+
+from tests.support.fakellm import FakeLLM, Reply, Request, make_smart_handler, _usage
+
+
+@dataclass(frozen=True)
+class CallRecord:
+    purpose: str
+    input_tokens: int
+    output_tokens: int
+    generation: float     # seconds charged: first token + output / speed
+    arrived: float        # time.perf_counter() when the handler got the request
+
+
+class SpeedLimitedLLM(FakeLLM):
+    """``FakeLLM`` whose every 200 answer takes the time a model of the given speed needs."""
+
+    def __init__(self, *, tokens_per_second: float = 80.0, first_token_delay: float = 0.3,
+                 words: int | None = None, model: str = "gpt-4o-mini"):
+        self.speed = tokens_per_second
+        self.first = first_token_delay
+        self.calls: list[CallRecord] = []
+        self._calls_lock = threading.Lock()
+        inner = make_smart_handler(words=words)
+        super().__init__(self._timed(inner), models=(model,))
+
+    def _timed(self, inner):
+        def handler(request: Request) -> Reply:
+            arrived = time.perf_counter()
+            reply = inner(request)
+            if reply.status >= 400:
+                return reply
+            usage = _usage(request, reply)
+            tokens_out = usage["completion_tokens"]
+            generation = self.first + tokens_out / self.speed
+            # Sleep only what is left once the fake model has composed its answer.
+            remaining = max(0.0, generation - (time.perf_counter() - arrived))
+            record = CallRecord(request.purpose, usage["prompt_tokens"], tokens_out,
+                                generation, arrived)
+            with self._calls_lock:
+                self.calls.append(record)
+            return replace(reply, delay=remaining, prompt_tokens=usage["prompt_tokens"],
+                           completion_tokens=tokens_out)
+        return handler
+
+    def calls_since(self, index: int) -> list[CallRecord]:
+        with self._calls_lock:
+            return list(self.calls[index:])
+
+    def set_speed(self, tokens_per_second: float, first_token_delay: float) -> None:
+        self.speed, self.first = tokens_per_second, first_token_delay
