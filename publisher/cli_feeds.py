@@ -13,7 +13,6 @@ from datetime import datetime, timedelta, timezone
 
 import click
 
-from .cli import _setup, run, with_common
 
 _AGO = re.compile(r"^(\d+)\s*([mhdw])$")
 _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
@@ -106,6 +105,25 @@ def _finish(summary, as_json: bool, command: str) -> None:
     else:
         click.echo(summary.line(command))
     sys.exit(summary.exit_code)
+
+
+def with_common(f):
+    """--env-file and -v, as on every command (cli.py imports this module, so its own helper
+    can't be imported here at load time)."""
+    f = click.option("-v", "--verbose", count=True,
+                     help="-v: one line per HTTP/LLM call; -vv: debug.")(f)
+    return click.option("--env-file", type=click.Path(dir_okay=False), default=None,
+                        help="Settings file (default: .env in the current folder).")(f)
+
+
+def _setup(verbose: int, env_file: str | None):
+    from .cli import _setup as setup
+    return setup(verbose, env_file)
+
+
+def run(fn):
+    from .cli import run as run_
+    return run_(fn)
 
 
 run_options = [
