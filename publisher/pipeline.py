@@ -69,26 +69,94 @@ def finish(article: Article, write_usage: list[Usage], sources: list[Source], br
     """Quality gate, SEO, rendering: everything after the first LLM answer."""
     from .quality.gate import run_gate
     from .render.blocks import render_article
-    from .seo.build import build_seo
-    from .seo.checks import seo_checks
-    from .seo.fix import improve
 
-    # --strict is enforced by the caller, after the draft is saved: tokens spent are never lost.
-    article, report = run_gate(article, sources, french(brief), llm,
-                               max_repairs=options.max_repairs)
+    brief_fr = french(brief)
+    article, report = run_gate(article, sources, brief_fr, llm, max_repairs=options.max_repairs)
     if brief.language != "fr":
         report = replace(report, warnings=(
             *report.warnings, f"Le brief demandait la langue « {brief.language} » : "
             "publisher rédige toujours en français."))
-    seo = build_seo(article, sources, site_tags=list(options.site_tags),
-                    categories=list(options.categories), default_category=options.category)
-    article, seo, fixes = improve(article, seo)
-    report = replace(report, usage=(*write_usage, *report.usage),
-                     repairs=(*report.repairs, *fixes),
-                     checks=(*report.checks, *seo_checks(article, seo)))
+    report = replace(report, usage=(*write_usage, *report.usage))
+    article, seo, report = seo_stage(article, report, sources, brief_fr, llm, options)
     content = render_article(article, sources)
     draft = make_draft(article, seo, report, content, sources, options)
     return Prepared(article, seo, report, draft)
+
+
+# Checks a rewrite can fix without new facts; the rest (Flesch, length…) are the sources' own.
+SEO_REPAIRABLE = ("keyphrase_in_introduction", "keyphrase_in_subheadings", "keyphrase_density",
+                  "keyphrase_in_meta_description", "meta_description_length",
+                  "sentence_length", "transition_words", "passive_voice", "paragraph_length",
+                  "subheading_distribution")
+
+
+def seo_stage(article: Article, report: Report, sources: list[Source], brief: Brief, llm,
+              options: Options) -> tuple[Article, SeoMeta, Report]:
+    """Build and check the SEO layer; fix deterministically, then try one repair call that is
+    kept only if it makes the checks better without hurting the quality gate."""
+    from .seo.checks import failing
+    from .seo.fix import repair_instructions
+
+    article, seo, fixes, checks = _seo_pass(article, sources, brief, options)
+    report = replace(report, repairs=(*report.repairs, *fixes))
+    todo = [c for c in failing(checks) if c in SEO_REPAIRABLE]
+    if llm is not None and todo:
+        article, seo, report, checks = _seo_repair(
+            article, seo, report, checks, repair_instructions(todo, seo.keyphrase),
+            sources, brief, llm, options)
+    return article, seo, replace(report, checks=(*report.checks, *_explained(
+        article, seo, checks, sources)))
+
+
+def _seo_pass(article, sources, brief, options):
+    from .seo.build import build_seo
+    from .seo.checks import seo_checks
+    from .seo.fix import improve
+
+    seo = build_seo(article, sources, site_tags=list(options.site_tags),
+                    categories=list(options.categories), default_category=options.category)
+    article, seo, fixes = improve(article, seo, min_words=brief.min_words)
+    if options.category:               # the user's --category always wins over detection
+        seo = replace(seo, category=options.category)
+    return article, seo, fixes, seo_checks(article, seo, min_words=brief.min_words)
+
+
+def _seo_repair(article, seo, report, checks, instructions, sources, brief, llm, options):
+    from .errors import LLMError
+    from .quality.gate import run_gate
+    from .writer.write import revise_for_seo
+
+    try:
+        revised, usage = revise_for_seo(article, instructions, sources, brief, llm)
+    except LLMError as err:
+        note = f"Réparation SEO non appliquée : le modèle a échoué ({err.reason})."
+        return article, seo, replace(report, warnings=(*report.warnings, note)), checks
+    report = replace(report, usage=(*report.usage, usage))
+    revised, gate = run_gate(revised, sources, brief, None)     # checks only, no more calls
+    revised, new_seo, fixes, new_checks = _seo_pass(revised, sources, brief, options)
+    if not _better(gate, new_checks, report, checks):
+        note = "Réparation SEO écartée : elle n'améliorait pas les contrôles sans dégrader l'article."
+        return article, seo, replace(report, repairs=(*report.repairs, note)), checks
+    kept = replace(gate, usage=report.usage, repairs=(
+        *report.repairs, "Réparation SEO appliquée : " + " ; ".join(instructions), *fixes))
+    return revised, new_seo, kept, new_checks
+
+
+def _better(gate: Report, new_checks, report: Report, checks) -> bool:
+    good = lambda cs: sum(c.status == "good" for c in cs)          # noqa: E731
+    bad = lambda cs: sum(c.status == "bad" for c in cs)            # noqa: E731
+    return (good(new_checks) > good(checks) and bad(gate.checks) <= bad(report.checks)
+            and len(gate.untraceable) <= len(report.untraceable)
+            and (gate.word_count >= gate.target_words or gate.word_count >= report.word_count))
+
+
+def _explained(article, seo, checks, sources):
+    """Every check not green says why it could not be fixed, right where the editor reads it."""
+    from .seo.fix import explain
+
+    reasons = explain(article, seo, list(checks), "\n\n".join(s.text for s in sources))
+    return tuple(replace(c, detail=f"{c.detail} — {reasons[c.id]}" if c.detail else reasons[c.id])
+                 if c.id in reasons else c for c in checks)
 
 
 def make_draft(article: Article, seo: SeoMeta, report: Report, content: str,

@@ -241,6 +241,19 @@ def fix_claims(article: Article, claims: list[str], sources: list[Source],
     return article_from_json(data), merge_usage(usages, llm.model, "fix_facts")
 
 
+def revise_for_seo(article: Article, instructions: list[str], sources: list[Source],
+                   brief: Brief, llm: LLM) -> tuple[Article, Usage]:
+    """One rewrite that applies the SEO/readability instructions without adding facts; the
+    caller keeps it only if the checks improve and nothing else gets worse."""
+    user = _template("seo.txt").substitute(
+        instructions="\n".join(f"- {i}" for i in instructions), min_words=brief.min_words,
+        max_section=MAX_SECTION_WORDS, tone=safe_tone(brief.tone),
+        article=_article_data(article), sources=sources_block(sources))
+    data, usages = _ask(llm, _messages(user), ARTICLE_SCHEMA, "seo_fix",
+                        _max_tokens(_length().article_words(article)))
+    return article_from_json(data), merge_usage(usages, llm.model, "seo_fix")
+
+
 # --- JSON ⇄ Article ----------------------------------------------------------------------------
 
 def _norm(text: str) -> str:

@@ -823,6 +823,8 @@ def make_smart_handler(*, words: int | None = None, lang: str = "fr", invent: bo
         if purpose == "fix_facts":
             return Reply(json=_fixed(_between(prompt, "ARTICLE") or {},
                                      _between(prompt, "ÉLÉMENTS INTROUVABLES") or []))
+        if purpose == "seo_fix":
+            return Reply(json=_seo_revised(_between(prompt, "ARTICLE") or {}, prompt))
         return Reply(status=400, error=f"smart_handler: no answer for purpose {purpose!r}")
     return handler
 
@@ -850,6 +852,26 @@ def _expanded(prompt: str, sources: str) -> dict:
                     "paragraphs": paragraphs + _paragraphs_of(added),
                     "bullets": section.get("bullets") or [], "quote": section.get("quote")})
     return {"sections": out}
+
+
+def _seo_revised(article: dict, prompt: str) -> dict:
+    """What a careful model does with the SEO instructions: the keyphrase named in them goes
+    into the subheadings that lack it; nothing else changes (no fact is added)."""
+    match = re.search(r"requête cible « (.+?) »", prompt)
+    if not match:
+        return article
+    keyphrase = match.group(1)
+    sections = []
+    for index, section in enumerate(article.get("sections", [])):
+        section = dict(section)
+        if index % 2 == 0 and keyphrase.casefold() not in section["heading"].casefold():
+            section["heading"] = f"{keyphrase[0].upper()}{keyphrase[1:]} : {section['heading']}"
+        sections.append(section)
+    described = [s for s in _article_sentences(article)
+                 if keyphrase.casefold() in s.casefold() and 120 <= len(s) <= 156]
+    meta = described[0] if described and "méta-description" in prompt else article.get(
+        "meta_description", "")
+    return {**article, "sections": sections, "meta_description": meta}
 
 
 def _strip_transition(sentence: str) -> str:
