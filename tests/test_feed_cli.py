@@ -10,7 +10,7 @@ import pytest
 
 from tests.support.crash import (Newsroom, cli_env, drafts, new_nonce, run_cli, start_cli,
                                  summary_json)
-from tests.support.fakellm import smart_handler
+from tests.support.fakellm import server_error, smart_handler
 from tests.support.feedsite import FeedSite, closed_port
 
 
@@ -177,3 +177,17 @@ def test_retry_drafts_an_item_whose_page_is_back(env, tmp_path, newsroom, site, 
     assert len(drafts(wp_site, newsroom.nonce)) == 1
     again = run_cli(env, tmp_path, "retry", "--no-progress")
     assert "retry: 0 new, 0 drafted" in again.stdout
+
+
+def test_retry_runs_a_story_the_llm_failed_once_more(env, tmp_path, newsroom, fake_llm,
+                                                     wp_site):
+    fake_llm.script(server_error(503, "overloaded"))     # the first write fails for good
+    url = newsroom.one_story("002")
+    first = feed(env, tmp_path, url)
+    assert first.returncode == 1
+    assert "1 failed (llm_unavailable)" in first.stdout
+    proc = run_cli(env, tmp_path, "retry", "--no-progress")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "retry: 0 new, 1 drafted" in proc.stdout
+    assert len(drafts(wp_site, newsroom.nonce)) == 1
+    assert "retry: 0 new, 0 drafted" in run_cli(env, tmp_path, "retry", "--no-progress").stdout
