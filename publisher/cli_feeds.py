@@ -208,8 +208,9 @@ def every_to_cron(every: str) -> str:
     if not match or int(match[1]) < 1:
         raise click.BadParameter(f"--every {every!r}: use 30s, 5m or 1h (or --cron)")
     n, unit = int(match[1]), match[2]
-    limits = {"s": 60, "m": 60, "h": 24}
-    if n >= limits[unit] or limits[unit] % n:
-        raise click.BadParameter(f"--every {every}: must divide a {'minute' if unit == 's' else 'hour' if unit == 'm' else 'day'} "
-                                 "evenly; use --cron for other schedules")
+    limits = {"s": (60, "minute"), "m": (60, "hour"), "h": (24, "day")}
+    size, span = limits[unit]
+    if n >= size or size % n:
+        raise click.BadParameter(f"--every {every}: must divide a {span} evenly; use --cron "
+                                 "for other schedules")
     return {"s": f"*/{n} * * * * *", "m": f"0 */{n} * * * *", "h": f"0 0 */{n} * * *"}[unit]

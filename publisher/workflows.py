@@ -35,7 +35,7 @@ import os
 import signal
 import socket
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 from typing import Any, Callable, Iterable
 
 from dbos import DBOS, SetWorkflowID
