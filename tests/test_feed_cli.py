@@ -191,3 +191,14 @@ def test_retry_runs_a_story_the_llm_failed_once_more(env, tmp_path, newsroom, fa
     assert "retry: 0 new, 1 drafted" in proc.stdout
     assert len(drafts(wp_site, newsroom.nonce)) == 1
     assert "retry: 0 new, 0 drafted" in run_cli(env, tmp_path, "retry", "--no-progress").stdout
+
+
+def test_progress_bar_on_request_and_plain_lines_otherwise(env, tmp_path, newsroom):
+    url = newsroom.one_story("003")
+    proc = run_cli(env, tmp_path, "feed", "--progress", url)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "] 1/1" in proc.stderr                       # the bar, on stderr
+    assert proc.stdout.splitlines() == [proc.stdout.strip()]   # stdout: the summary only
+    plain = run_cli(env, tmp_path, "feed", newsroom.two_stories())   # no terminal: lines
+    assert [line.split()[0] for line in plain.stdout.splitlines()] == ["drafted", "drafted",
+                                                                       "feed:"]
