@@ -290,7 +290,7 @@ class WordPressClient:
         if resp.ok and isinstance(json_or_none(resp), dict):
             return resp.json()
         err = error_from(resp, f"creating the post {draft.title[:60]!r}")
-        if resp.status_code >= 500:
+        if resp.status_code >= 500 or resp.ok:      # ok here: a 2xx whose body is unreadable
             return self._after_lost_create(payload, draft, warnings, err)
         if err.code in META_ERROR_CODES and "meta" in payload and _mentions_meta(resp):
             return self._after_meta_error(payload, draft, warnings, resp, err)
@@ -307,7 +307,8 @@ class WordPressClient:
         if not (draft.source_hash and self.supports_hash_lookup()):
             raise exc                 # cannot prove no post exists: do not risk a duplicate
         warnings.append(f"the create answer was lost ({exc}); no post was made, created again")
-        return self._post("/wp/v2/posts", payload, f"creating the post {draft.title[:60]!r}")
+        return self.api.call("POST", "/wp/v2/posts", json=payload, retry=False,  # a 503 may
+                             what=f"creating the post {draft.title[:60]!r}")   # hide a post
 
     def _after_meta_error(self, payload: dict, draft: Draft, warnings: list[str], resp,
                           err: WordPressError) -> dict:
@@ -319,11 +320,13 @@ class WordPressClient:
         found = self._find_orphan(draft)
         if found:
             return self._post(f"/wp/v2/posts/{found['id']}", payload, "updating the post")
-        return self._post("/wp/v2/posts", payload, f"creating the post {draft.title[:60]!r}")
+        return self.api.call("POST", "/wp/v2/posts", json=payload, retry=False,  # a 503 may
+                             what=f"creating the post {draft.title[:60]!r}")   # hide a post
 
     def _find_orphan(self, draft: Draft) -> dict | None:
         """The post a failed create left behind: by source hash, else by title (and slug)
-        among this user's unpublished posts of the last hour."""
+        among this user's unpublished posts of the last hour that carry no other story's
+        hash (same-titled stories are common: never take one over)."""
         found = self.find_by_source_hash(draft.source_hash) if draft.source_hash else None
         if found:
             return found
@@ -336,7 +339,9 @@ class WordPressClient:
         for post in posts:
             slug = post.get("slug") or post.get("generated_slug") or ""
             same_slug = not draft.slug or slug == draft.slug or slug.startswith(draft.slug + "-")
-            if (post.get("title") or {}).get("raw") == draft.title and same_slug:
+            theirs = (post.get("meta") or {}).get(HASH_PARAM)
+            if (post.get("title") or {}).get("raw") == draft.title and same_slug and (
+                    not theirs or theirs == draft.source_hash):
                 return post
         return None
 
