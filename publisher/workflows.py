@@ -397,7 +397,7 @@ def launch(settings: Settings, concurrency: int = 1, *, wordpress=None, llm=None
     """Start the engine on PUBLISHER_DB: tables created or migrated, the story queue with
     ``concurrency`` workers in this process, and work left by dead processes resumed."""
     global _runtime
-    from dbos._datasource import SQLAlchemyDatasource
+    from dbos import SQLAlchemyDatasource
     from .state.db import Store, engine_url
     store = store or Store(settings.db, secrets=settings.secrets())
     llm = llm or (make_llm(settings, store) if settings.llm_configured else None)
