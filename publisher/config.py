@@ -140,7 +140,7 @@ class Settings:
         if missing:
             raise ConfigError(
                 f"WordPress is not configured: set {', '.join(missing)} in the environment or "
-                ".env (try a local site: scripts/wp-local start --env-file .env), or use --dry-run")
+                ".env (a local site to try: scripts/wp-local start --env-file .env); `publisher draft --dry-run` needs none")
 
     def price_of(self, model: str) -> tuple[float, float]:
         return self.prices.get(model, (0.0, 0.0))
