@@ -15,7 +15,7 @@ from pathlib import Path
 
 from .config import Settings
 from .errors import PublisherError, QualityError
-from .models import Brief, Draft, Outcome, Report, SeoMeta, Source
+from .models import Brief, Draft, Outcome, PostResult, Report, SeoMeta, Source
 from . import pipeline
 
 log = logging.getLogger(__name__)
@@ -27,6 +27,7 @@ class DraftRequest:
     dry_run: bool = False
     out_dir: str = ""
     min_words: int | None = None
+    update: bool = False          # rewrite the post already drafted from these same sources
     options: pipeline.Options = field(default_factory=pipeline.Options)
 
 
@@ -41,6 +42,12 @@ def draft(request: DraftRequest, settings: Settings | None = None, *, stdin=None
         client, options = _connect(settings, options)
     store = open_store(settings)
     story = pipeline.story_hash(sources)
+    if client is not None and not request.update:
+        existing = already_drafted(client, story)
+        if existing is not None:                # an editor may be working on it: keep it
+            outcome = Outcome("skipped", reason="already_drafted", post=existing)
+            store.record_outcome(story, outcome)
+            return outcome
     llm = make_llm(settings, store, story)
     article, usage = pipeline.write(sources, brief, llm)
     prepared = pipeline.finish(article, usage, sources, brief, llm, options)
@@ -89,6 +96,19 @@ def _connect(settings: Settings, options: pipeline.Options):
     categories = tuple(getattr(client, "category_names", lambda: [])())
     return client, replace(options, categories=categories or options.categories,
                            category=options.category or settings.default_category)
+
+
+def already_drafted(client, source_hash: str) -> PostResult | None:
+    """The post WordPress already holds for these sources (checked before any token is spent)."""
+    post = client.find_by_source_hash(source_hash)
+    if not post:
+        return None
+    title = post.get("title") or {}
+    return PostResult(id=int(post["id"]), status=post.get("status", ""),
+                      slug=post.get("slug", ""), link=post.get("link", ""),
+                      edit_link=client.edit_link(int(post["id"])), reused=True,
+                      warnings=(f"already drafted from these sources: « {title.get('raw', '')} »; "
+                                "use --update to rewrite it",))
 
 
 def make_llm(settings: Settings, store, story: str):

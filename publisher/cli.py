@@ -46,9 +46,11 @@ def _setup(verbose: int, env_file: str | None):
 
 
 def _fail(err: Exception) -> None:
-    from .errors import ConfigError
+    from .errors import AuthError, ConfigError, ForbiddenError
     click.echo(f"Error: {err}", err=True)
-    sys.exit(2 if isinstance(err, (ConfigError, click.UsageError)) else 1)
+    # Wrong credentials or rights are configuration, as for `feed`: a human must act.
+    config = (ConfigError, click.UsageError, AuthError, ForbiddenError)
+    sys.exit(2 if isinstance(err, config) else 1)
 
 
 def run(fn):
@@ -93,10 +95,12 @@ def main():
 @click.option("--category", default="", help="Category name (must exist on the site).")
 @click.option("--transport", type=click.Choice(["rest", "xmlrpc"]), default=None, help="WordPress API (default rest).")
 @click.option("--allow-insecure-http", is_flag=True, help="Allow credentials over plain HTTP to a non-local site (lab only).")
+@click.option("--update", is_flag=True, help="Rewrite the post already drafted from these sources (default: leave it to the editor).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object per draft.")
 @with_common
 def draft(inputs, dry_run, out_dir, min_words, strict, status, date, image, image_alt,
-          image_credit, category, transport, allow_insecure_http, as_json, env_file, verbose):
+          image_credit, category, transport, allow_insecure_http, update, as_json, env_file,
+          verbose):
     """Draft one article from INPUTS (files, URLs, or - for stdin); several inputs about the
     same story give one article crediting each."""
     from . import api, output
@@ -108,7 +112,7 @@ def draft(inputs, dry_run, out_dir, min_words, strict, status, date, image, imag
     if options.status == "future" and not date:
         _fail(click.UsageError("--status future needs --date (e.g. 2026-12-01T08:00:00)"))
     request = api.DraftRequest(tuple(inputs), dry_run=dry_run, out_dir=out_dir or "",
-                               min_words=min_words, options=options)
+                               min_words=min_words, update=update, options=options)
     outcome = run(lambda: api.draft(request, settings, stdin=sys.stdin))
     output.show(outcome, as_json=as_json, wordpress=settings.wordpress_configured and not dry_run)
     sys.exit(output.exit_code(outcome))

@@ -56,6 +56,11 @@ def summary_lines(outcome: Outcome, wordpress: bool) -> list[str]:
         lines.append(f"  folder:  {outcome.folder}")
         lines.append(f"  preview: {outcome.folder}/preview.html")
         lines.append(f"  push it: publisher push {outcome.folder}")
+    elif outcome.kind == "skipped" and post:
+        lines.append(f"Skipped ({outcome.reason}): #{post.id} ({post.status}) already holds "
+                     "these sources; nothing spent. Use --update to rewrite it.")
+        lines.append(f"  edit: {post.edit_link}")
+        return lines
     elif post:
         verb = "Updated" if post.reused else "Created"
         lines.append(f"{verb} {post.status} #{post.id}: {draft.title if draft else ''}")

@@ -7,6 +7,7 @@ import html
 import json
 import os
 import subprocess
+import uuid
 import sys
 from pathlib import Path
 
@@ -137,7 +138,7 @@ def _post(site, post_id, role="author"):
 
 @pytest.mark.wordpress
 def test_draft_pushes_to_wordpress_with_seo_meta_and_report(llm_env, tmp_path, wp_site):
-    result = run(["draft", str(SEED_000), "--json"], {**llm_env, **_wp_env(wp_site)},
+    result = run(["draft", str(SEED_000), "--json", "--update"], {**llm_env, **_wp_env(wp_site)},
                  cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
@@ -169,3 +170,34 @@ def test_push_publishes_a_hand_edited_dry_run_folder_unchanged(llm_env, tmp_path
     assert post["content"]["raw"].strip() == edited.strip()
     assert post["title"]["raw"] == payload["title"]
     assert post["status"] == "draft"
+
+
+@pytest.mark.wordpress
+def test_the_same_sources_twice_leave_the_editors_draft_alone_unless_update(
+        llm_env, tmp_path, wp_site, smart_llm):
+    env = {**llm_env, **_wp_env(wp_site)}
+    seed = tmp_path / "unique.txt"      # sources of its own: the site outlives test runs
+    seed.write_text((SEEDS / "004_a76a775972527e78.txt").read_text() + f"\n\nRéférence interne {uuid.uuid4().hex}.")
+    first = run(["draft", str(seed), "--json"], env, cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    post_id = json.loads(first.stdout)["id"]
+    calls = len(smart_llm.requests)
+    again = run(["draft", str(seed), "--json"], env, cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    data = json.loads(again.stdout)
+    assert (data["outcome"], data["reason"], data["id"]) == ("skipped", "already_drafted", post_id)
+    assert len(smart_llm.requests) == calls, "nothing spent on a story already drafted"
+    updated = run(["draft", str(seed), "--update", "--json"], env, cwd=tmp_path)
+    assert updated.returncode == 0, updated.stderr
+    assert json.loads(updated.stdout)["id"] == post_id
+    assert len(smart_llm.requests) > calls
+
+
+@pytest.mark.wordpress
+def test_wrong_password_is_a_configuration_error_found_before_any_token(
+        llm_env, tmp_path, wp_site, smart_llm):
+    env = {**llm_env, **_wp_env(wp_site), "WP_APP_PASSWORD": "abcd efgh ijkl mnop qrst uvwx"}
+    result = run(["draft", str(SEED_000)], env, cwd=tmp_path)
+    assert result.returncode == 2
+    assert "Application Password" in result.stderr and result.stderr.count("\n") == 1
+    assert smart_llm.requests == []
