@@ -1,10 +1,11 @@
 """Feed throughput: ``publisher feed URL --concurrency N`` on a local 20-item RSS feed.
 
 The feed and its article pages are served on loopback by ``FeedServer``. Items are built from
-the five seeds, four editions of each: an edition rotates the seed's paragraphs (so its text,
-hash and story identity are its own) and is dated six days after the previous one, beyond the
-grouping rule's four-day window (feeds/group.py), so each item is a story of its own and the
-run drafts 20 articles, the same work at every concurrency. Each run starts from an empty
+the five seeds, four editions of each: an edition starts a quarter of the seed's sentences
+further on (web furniture left out, so the extracted texts, hashes and story identities all
+differ) and is dated six days after the previous item, beyond the grouping rule's four-day
+window (feeds/group.py), so each item is a story of its own and the run drafts 20 articles,
+the same work at every concurrency. Each run starts from an empty
 site and a fresh state database and is timed from the command's start to its exit.
 """
 
@@ -47,20 +48,21 @@ class FeedServer:
     def url(self, path: str) -> str:
         return f"http://127.0.0.1:{self._httpd.server_address[1]}{path}"
 
-    def build(self, items: int) -> str:
-        """Publish ``items`` article pages and the feed listing them; returns the feed URL."""
+    def build(self, items: int, feed_path: str = "/feed.xml") -> str:
+        """Publish ``items`` article pages and a feed at ``feed_path`` listing them (the first
+        ``items`` of the same series each time); returns the feed URL."""
         entries = []
         start = datetime(2024, 1, 1, 8, 0, tzinfo=timezone.utc)
         for index in range(items):
             seed = sorted(SEEDS.glob("*.txt"))[index % 5]
             edition = index // 5
-            paragraphs = _rotate(_body(seed), edition)
+            paragraphs = _edition(_sentences(seed), edition)
             title = f"{_title(paragraphs[0])} (édition {edition + 1})"
             path = f"/actu/{index:02d}-{seed.stem[:3]}-{edition}.html"
             self.routes[path] = (_page(title, paragraphs), "text/html; charset=utf-8")
             entries.append((path, title, start + timedelta(days=6 * index)))
-        self.routes["/feed.xml"] = (self._rss(entries), "application/rss+xml; charset=utf-8")
-        return self.url("/feed.xml")
+        self.routes[feed_path] = (self._rss(entries), "application/rss+xml; charset=utf-8")
+        return self.url(feed_path)
 
     def _rss(self, entries) -> bytes:
         items = "".join(
@@ -75,14 +77,18 @@ class FeedServer:
                 f"{items}</channel></rss>").encode("utf-8")
 
 
-def _body(seed: Path) -> list[str]:
-    lines = [line.strip() for line in seed.read_text(encoding="utf-8").splitlines()]
-    return [line for line in lines[1:] if line]        # line 1 is the editor's instruction
+def _sentences(seed: Path) -> list[str]:
+    """The seed's sentences; line 1 (the editor's instruction) and furniture lines left out."""
+    from tests.support.fakellm import split_sentences
+    lines = seed.read_text(encoding="utf-8").splitlines()[1:]
+    return split_sentences("\n".join(lines))
 
 
-def _rotate(paragraphs: list[str], by: int) -> list[str]:
-    by %= len(paragraphs)
-    return paragraphs[by:] + paragraphs[:by]
+def _edition(sentences: list[str], edition: int) -> list[str]:
+    """Edition k starts k quarters of the way through, in paragraphs of three sentences."""
+    start = edition * len(sentences) // 4
+    rotated = sentences[start:] + sentences[:start]
+    return [" ".join(rotated[i:i + 3]) for i in range(0, len(rotated), 3)]
 
 
 def _title(first: str) -> str:
@@ -126,6 +132,7 @@ def _handler(server: FeedServer):
 @dataclass
 class FeedRun:
     concurrency: int
+    items: int                  # items in the feed this run read
     wall: float
     exit_code: int
     drafted: int
@@ -144,6 +151,14 @@ class FeedRun:
     def per_article(self) -> float:
         return self.wall / self.drafted if self.drafted else float("nan")
 
+    def scaled_wall(self, items: int) -> float:
+        """Sequential runs: the wall time for ``items`` items, from this run's fixed costs
+        (before the first LLM request, after the last reply) and its time per story."""
+        if items == self.drafted or not self.drafted:
+            return self.wall
+        per_story = (self.wall - self.first_llm - self.after_last) / self.drafted
+        return self.first_llm + self.after_last + items * per_story
+
     def per_story_publisher(self) -> float:
         """Sequential runs only: per story, the time between the first LLM request and the
         last answer that was neither the model's nor WordPress's."""
@@ -152,8 +167,8 @@ class FeedRun:
         return other / self.drafted if self.drafted else float("nan")
 
 
-def run_feed(feed_url: str, concurrency: int, env: dict[str, str], workdir: Path,
-             llm, proxy) -> FeedRun:
+def run_feed(feed_url: str, items: int, concurrency: int, env: dict[str, str],
+             workdir: Path, llm, proxy) -> FeedRun:
     """``publisher feed FEED --concurrency N --json`` in a fresh folder and database."""
     workdir.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, **env, "PUBLISHER_DB": f"sqlite:///{workdir}/state.db",
@@ -169,7 +184,7 @@ def run_feed(feed_url: str, concurrency: int, env: dict[str, str], workdir: Path
     summary = _json_tail(proc.stdout)
     ends = [c.arrived + c.generation for c in calls] + [h.started + h.seconds for h in hits]
     first = min((c.arrived for c in calls), default=started + wall)
-    return FeedRun(concurrency, wall, proc.returncode, int(summary.get("drafted") or 0),
+    return FeedRun(concurrency, items, wall, proc.returncode, int(summary.get("drafted") or 0),
                    summary, len(hits), len(calls), sum(c.generation for c in calls),
                    _peak(calls), sum(h.seconds for h in hits),
                    first - started, started + wall - max(ends, default=started),

@@ -34,6 +34,7 @@ class CallRecord:
     output_tokens: int
     generation: float     # seconds charged: first token + output / speed
     arrived: float        # time.perf_counter() when the handler got the request
+    composed: float       # seconds the scripted model took to compose the answer
 
 
 class SpeedLimitedLLM(FakeLLM):
@@ -58,9 +59,10 @@ class SpeedLimitedLLM(FakeLLM):
             tokens_out = usage["completion_tokens"]
             generation = self.first + tokens_out / self.speed
             # Sleep only what is left once the fake model has composed its answer.
-            remaining = max(0.0, generation - (time.perf_counter() - arrived))
+            composed = time.perf_counter() - arrived
+            remaining = max(0.0, generation - composed)
             record = CallRecord(request.purpose, usage["prompt_tokens"], tokens_out,
-                                generation, arrived)
+                                generation, arrived, composed)
             with self._calls_lock:
                 self.calls.append(record)
             return replace(reply, delay=remaining, prompt_tokens=usage["prompt_tokens"],

@@ -98,10 +98,9 @@ def _summary(r: dict) -> str:
              f"Peak memory of one `publisher draft` process: {mem:.0f} MiB at most"]
     feed = r["feed"]
     if "runs" in feed and feed["runs"]:
-        base = feed["runs"][0]
-        best = feed["runs"][-1]
-        facts.append(f"Feed of {feed['items']} items: ×{base.wall / best.wall:.2f} faster at "
-                     f"`--concurrency {best.concurrency}` than at {base.concurrency}")
+        base, best = feed["runs"][0], feed["runs"][-1]
+        facts.append(f"Feed of {feed['items']} items: ×{_baseline(feed) / best.wall:.2f} "
+                     f"faster at `--concurrency {best.concurrency}` than at {base.concurrency}")
     else:
         facts.append(f"Feed throughput: not measured: {feed.get('skipped')}")
     return ("## Summary\n\n" + _table(["Measure", "Target", "Result", "Verdict"], rows) +
@@ -132,12 +131,12 @@ def _overhead(r: dict) -> str:
     arts, prof = r["articles"], r["profile"]
     over = [a.overhead for a in arts]
     client = _median((a.llm_client - a.llm) for a in arts)
-    stage_total = sum(s for label, s in prof.stages if "requests included" not in label
-                      and "LLM call included" not in label)
-    stages = [[label, f"{s * 1000:.0f}"] for label, s in prof.stages if s > 0.0005]
     top = [[f"`{name}`", calls, f"{own * 1000:.0f}", f"{cum * 1000:.0f}"]
            for name, calls, own, cum in prof.top_publisher]
     cpu = [[f"`{name}`", calls, f"{own * 1000:.0f}"] for name, calls, own in prof.top_cpu]
+    missing = r.get("missing_stages") or []
+    gone = (f" Not found in this version, so not timed: {', '.join(missing)}."
+            if missing else "")
     return f"""## 2. Time outside the LLM and WordPress
 
 *Overhead* = wall − LLM generation − time the proxy waited for WordPress: extraction, cleaning,
@@ -146,14 +145,15 @@ quality gate, SEO, rendering, state, plus the HTTP clients' own work. Median
 `openai` client's share (its measured call time minus the server's generation time) is a median
 {_ms(client)} per article.
 
-Where it goes: one draft of `{r["articles"][-1].seed}` under `cProfile` with an instant model
+Where it goes, stage by stage, measured inside the very runs of section 1 (`bench/stages.py`
+wraps the function that runs each stage with a pass-through timer; times are exclusive, so the
+LLM and WordPress HTTP calls are their own rows and the rows add up to the wall time).{gone}
+
+{_stage_table(arts)}
+
+In detail: one draft of `{arts[-1].seed}` under `cProfile` with an instant model
 ({prof.wall * 1000:.0f} ms wall under the profiler, which roughly doubles pure-Python time, so
-read the shares rather than the absolute values). Stages, cumulative (the pure-CPU stages add up
-to {stage_total * 1000:.0f} ms):
-
-{_table(["stage (function)", "ms under cProfile"], stages)}
-
-publisher functions by own time:
+read the shares rather than the absolute values). publisher functions by own time:
 
 {_table(["function", "calls", "own ms", "cumulative ms"], top)}
 
@@ -162,25 +162,52 @@ Everything by own time, waiting on sockets and locks left out:
 {_table(["function", "calls", "own ms"], cpu)}"""
 
 
+def _stage_table(arts) -> str:
+    from .stages import IO_STAGES
+    names = list(dict.fromkeys(n for a in arts for n in a.stages))
+    rows = []
+    for name in names:
+        values = [a.stages.get(name, 0.0) for a in arts]
+        rows.append([name, f"{_median(values) * 1000:.1f}", f"{max(values) * 1000:.1f}"])
+    cpu = [sum(v for n, v in a.stages.items() if n not in IO_STAGES) for a in arts]
+    rows.append(["**all but the two HTTP rows**", f"**{_median(cpu) * 1000:.0f}**",
+                 f"{max(cpu) * 1000:.0f}"])
+    return _table(["stage (exclusive)", "median ms", "max ms"], rows)
+
+
 def _llm(r: dict) -> str:
     arts = r["articles"]
     rows = [[a.seed, a.calls, ", ".join(f"{p}×{n}" for p, n in Counter(a.purposes).items()),
-             a.tokens_in, a.tokens_out, f"{a.cost:.5f}", a.repair_calls] for a in arts]
+             a.tokens_in, a.tokens_out, f"{a.cost:.5f}", a.repair_calls, _seo_repair(a)]
+            for a in arts]
     n = len(arts)
     rows.append(["**mean**", f"{sum(a.calls for a in arts) / n:.1f}", "",
                  f"{sum(a.tokens_in for a in arts) / n:.0f}",
                  f"{sum(a.tokens_out for a in arts) / n:.0f}",
                  f"{sum(a.cost for a in arts) / n:.5f}",
-                 f"{sum(a.repair_calls for a in arts) / n:.2f}"])
+                 f"{sum(a.repair_calls for a in arts) / n:.2f}", ""])
     repaired = sum(1 for a in arts if a.repair_calls)
+    kinds = Counter(p for a in arts for p in a.purposes if p != "write")
+    why = ", ".join(f"{p} ×{n}" for p, n in kinds.most_common()) or "none"
     return ("## 3. LLM calls, tokens and cost per article\n\n"
             "Counted by the server; cost as publisher reports it (`Report.cost`). A *repair "
-            "call* is any call after the first draft (expand, translate, fix_facts). The "
-            f"scripted model writes to the length asked, so repairs were needed for {repaired} "
-            f"of {n} articles; a real model that undershoots costs one more call, with the "
-            "article in its prompt, per repair round.\n\n" +
+            "call* is any call after the first draft (expand, translate, fix_facts, seo_fix). "
+            f"Repair calls were needed for **{repaired} of {n}** articles ({why}). The "
+            "scripted model always writes to the length asked, so length repairs (expand) "
+            "are a floor here: a real model that undershoots pays one more call, with the "
+            "article in its prompt, per round.\n\n" +
             _table(["seed", "calls", "purposes", "tokens in", "tokens out", "cost USD",
-                    "repair calls"], rows))
+                    "repair calls", "SEO repair"], rows))
+
+
+def _seo_repair(article) -> str:
+    """Whether publisher kept the SEO rewrite, from the French note it leaves in the report."""
+    for note in article.repairs:
+        if note.startswith("Réparation SEO appliquée"):
+            return "kept: " + note.split(":", 1)[1].strip()[:160]
+        if note.startswith("Réparation SEO écartée"):
+            return "discarded (no improvement)"
+    return "—"
 
 
 def _wordpress(r: dict) -> str:
@@ -208,32 +235,51 @@ def _wordpress(r: dict) -> str:
     return text
 
 
+def _baseline(feed: dict) -> float:
+    """Wall time of the first level for the whole feed (a sequential run is scaled)."""
+    base = feed["runs"][0]
+    return base.scaled_wall(feed["items"]) if base.concurrency == 1 else base.wall
+
+
 def _feed(r: dict) -> str:
     feed = r["feed"]
     if not feed.get("runs"):
         return f"## 5. Feed throughput\n\nNot measured: {feed.get('skipped')}."
-    base = feed["runs"][0]
-    rows = [[run.concurrency, f"{run.wall:.1f}", f"{run.drafted}/{feed['items']}",
-             f"{run.per_article:.2f}", f"×{base.wall / run.wall:.2f}",
-             f"×{min(run.concurrency, feed['items']) / base.concurrency:g}", run.peak_llm,
-             run.llm_calls, f"{run.llm_seconds:.0f}", f"{run.wp_seconds:.1f}",
-             f"{run.first_llm:.1f}", f"{run.after_last:.1f}", run.exit_code]
-            for run in feed["runs"]]
+    base, base_wall = feed["runs"][0], _baseline(feed)
+    rows = []
+    for run in feed["runs"]:
+        whole = run.scaled_wall(feed["items"]) if run.concurrency == 1 else run.wall
+        rows.append([run.concurrency, f"{run.drafted}/{run.items}", f"{run.wall:.1f}",
+                     f"{whole:.1f}" + ("*" if run.items != feed["items"] else ""),
+                     f"{whole / feed['items']:.2f}", f"×{base_wall / whole:.2f}",
+                     f"×{min(run.concurrency, feed['items']) / base.concurrency:g}",
+                     run.peak_llm, run.llm_calls, f"{run.llm_seconds:.0f}",
+                     f"{run.wp_seconds:.1f}", f"{run.first_llm:.1f}", f"{run.after_last:.1f}",
+                     run.exit_code])
     failed = [f"`--concurrency {run.concurrency}` exit {run.exit_code}: {run.stderr_tail}"
               for run in feed["runs"] if run.exit_code]
     tail = ("\n\nFailures:\n\n" + "\n".join(f"- {f}" for f in failed)) if failed else ""
+    scaled = ""
+    if base.items != feed["items"]:
+        scaled = (f"\n\n\\* The sequential run read the first {base.items} items only (at one "
+                  f"story after another, {feed['items']} would take most of the time budget); "
+                  f"its time for {feed['items']} is its fixed costs (before the first LLM "
+                  "request, after the last reply) plus "
+                  f"{feed['items']} × its measured time per story. Give `--sequential-items "
+                  f"{feed['items']}` to measure it outright.")
     return (f"## 5. Feed throughput\n\n`publisher feed FEED --concurrency N --json` (a fresh "
             f"process, state database and empty site each time) on a local RSS feed of "
             f"{feed['items']} items, each linking to a local article page (the seeds, four "
-            "rotated editions each, dated six days apart so none are grouped into one story; "
-            "`bench/feed.py`). The model answers at "
-            f"{feed['tokens_per_second']:g} tokens/s here (same first-token delay), to keep the "
-            "sequential run short; a slower model only makes the LLM share, and so the "
-            "speed-up, larger. The fake server has no concurrency limit of its own.\n\n" +
-            _table(["concurrency", "wall s", "drafted", "s / article", "speed-up",
-                    "ideal", "peak LLM calls in flight", "LLM calls", "Σ generation s",
-                    "Σ WordPress s", "to 1st LLM call s", "after last reply s", "exit"],
-                   rows) + tail + "\n\n" + _feed_breakdown(base))
+            "editions each starting at a different sentence, dated six days apart so none "
+            "are grouped into one story; `bench/feed.py`). The model answers at "
+            f"{feed['tokens_per_second']:g} tokens/s here (same first-token delay) to fit the "
+            "time budget; with a slower model the LLM's share, and so the speed-up, is larger. "
+            "The fake server has no concurrency limit of its own.\n\n" +
+            _table(["concurrency", "drafted", "wall s", f"wall for {feed['items']} items s",
+                    "s / article", "speed-up", "ideal", "peak LLM calls in flight",
+                    "LLM calls", "Σ generation s", "Σ WordPress s", "to 1st LLM call s",
+                    "after last reply s", "exit"], rows) + scaled + tail + "\n\n" +
+            _feed_breakdown(base))
 
 
 def _feed_breakdown(run) -> str:

@@ -32,6 +32,7 @@ from bench import feed as feed_bench            # noqa: E402
 from bench import measure, process, report      # noqa: E402
 from bench.llm_server import SpeedLimitedLLM    # noqa: E402
 from bench.site import SiteUnavailable, start_site   # noqa: E402
+from bench.stages import StageTimer             # noqa: E402
 from bench.wp_proxy import TimingProxy          # noqa: E402
 
 SEEDS = sorted((REPO / "tests" / "fixtures" / "seeds").glob("*.txt"))
@@ -41,15 +42,17 @@ FAST = (1e6, 0.0)         # tokens/s, first token: "no model time" for warm-up, 
 def parse_args(argv=None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--quick", action="store_true",
-                   help="2 seeds, 1 memory run, 4-item feed at concurrency 1 and 4")
+                   help="1 seed, 4-item feed at concurrency 1 and 4, faster feed model")
     p.add_argument("--tokens-per-second", type=float, default=80.0,
                    help="model output speed for the per-article runs (default 80)")
     p.add_argument("--first-token-ms", type=float, default=300.0,
                    help="time to the first token, per call (default 300)")
-    p.add_argument("--feed-tokens-per-second", type=float, default=160.0,
-                   help="model speed for the feed runs (default 160: at 80 the 20 sequential "
-                        "articles alone take ~7 min)")
+    p.add_argument("--feed-tokens-per-second", type=float, default=None,
+                   help="model speed for the feed runs (default 160, quick 320)")
     p.add_argument("--feed-items", type=int, default=None, help="feed size (default 20, quick 4)")
+    p.add_argument("--sequential-items", type=int, default=None,
+                   help="items the --concurrency 1 run reads, its time scaled to the feed size "
+                        "(default 5, quick 2; give the feed size to measure it all)")
     p.add_argument("--concurrency", default=None,
                    help="feed concurrency levels, comma-separated (default 1,4,8; quick 1,4)")
     p.add_argument("--model", default="gpt-4o-mini", help="model name: prices come from "
@@ -60,6 +63,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--json", default="", help="also write the raw figures as JSON here")
     args = p.parse_args(argv)
     args.feed_items = args.feed_items or (4 if args.quick else 20)
+    args.sequential_items = min(args.feed_items, args.sequential_items or (2 if args.quick else 5))
+    args.feed_tokens_per_second = args.feed_tokens_per_second or (320.0 if args.quick else 160.0)
     levels = args.concurrency or ("1,4" if args.quick else "1,4,8")
     args.levels = [int(x) for x in levels.split(",") if x.strip()]
     return args
@@ -105,16 +110,24 @@ def log(message: str) -> None:
 
 # --- the passes -------------------------------------------------------------------------------
 
-def articles_pass(seeds, settings, llm, proxy, site, args) -> list[measure.ArticleRun]:
+def articles_pass(seeds, settings, llm, proxy, site, args) -> tuple[list, list[str]]:
     llm.set_speed(args.tokens_per_second, args.first_token_ms / 1000)
     site.reset()
     runs = []
-    for seed in seeds:
-        run = measure.draft_one(seed, settings, llm, proxy)
-        log(f"{seed.name}: {run.wall:.2f} s, limit {run.llm:.2f} s, ratio {run.ratio:.3f}, "
-            f"overhead {run.overhead * 1000:.0f} ms, {run.wp_requests} WP requests")
-        runs.append(run)
-    return runs
+    with StageTimer() as timer:
+        for seed in seeds:
+            timer.take()
+            run = measure.draft_one(seed, settings, llm, proxy)
+            run.stages = timer.take()
+            _log_article(run)
+            runs.append(run)
+    return runs, timer.missing
+
+
+def _log_article(run: measure.ArticleRun) -> None:
+    log(f"{run.seed}: {run.wall:.2f} s, limit {run.llm:.2f} s, ratio {run.ratio:.3f}, "
+        f"overhead {run.overhead * 1000:.0f} ms, {run.wp_requests} WP requests, "
+        f"LLM calls {'+'.join(run.purposes)}")
 
 
 def warm_and_profile(seeds, settings, llm, proxy, site) -> measure.Profile:
@@ -152,9 +165,12 @@ def feed_pass(env, llm, proxy, site, args, work: Path) -> dict:
     runs = []
     with feed_bench.FeedServer() as server:
         url = server.build(args.feed_items)
+        short = server.build(args.sequential_items, "/sequential.xml")
         for level in args.levels:
             site.reset()
-            run = feed_bench.run_feed(url, level, env, work / f"feed-c{level}", llm, proxy)
+            items = args.sequential_items if level == 1 else args.feed_items
+            run = feed_bench.run_feed(short if level == 1 else url, items, level, env,
+                                      work / f"feed-c{level}", llm, proxy)
             log(f"feed --concurrency {level}: {run.wall:.1f} s, {run.drafted} drafted, "
                 f"exit {run.exit_code}, peak {run.peak_llm} LLM calls in flight")
             runs.append(run)
@@ -166,7 +182,7 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     command = ".venv/bin/python bench/run.py" + "".join(
         " " + shlex.quote(a) for a in (sys.argv[1:] if argv is None else argv))
-    seeds = SEEDS[:2] if args.quick else SEEDS
+    seeds = SEEDS[:1] if args.quick else SEEDS
     facts = machine_facts()
     log("publisher --help start-up")
     startup = process.startup(5 if args.quick else 10)
@@ -183,17 +199,17 @@ def main(argv=None) -> int:
         log("warm-up and profile")
         profile = warm_and_profile(seeds, settings, llm, proxy, site)
         log("peak memory, one process per article")
-        memory = memory_pass(seeds[:1] if args.quick else seeds, {**env, "PUBLISHER_DB": f"sqlite:///{work}/mem.db"},
+        memory = memory_pass(seeds, {**env, "PUBLISHER_DB": f"sqlite:///{work}/mem.db"},
                              llm, site, work)
         log(f"articles at {args.tokens_per_second:g} tokens/s, "
             f"{args.first_token_ms:g} ms to first token")
-        articles = articles_pass(seeds, settings, llm, proxy, site, args)
+        articles, missing = articles_pass(seeds, settings, llm, proxy, site, args)
         feed = feed_pass(env, llm, proxy, site, args, work)
         site.reset()
     facts["load_after"] = os.getloadavg()[0]
     facts["bench_seconds"] = time.perf_counter() - started
     results = {"command": command, "facts": facts, "args": vars(args), "startup": startup,
-               "articles": articles, "profile": profile, "memory": memory, "feed": feed,
+               "articles": articles, "missing_stages": missing, "profile": profile, "memory": memory, "feed": feed,
                "prices": settings.price_of(args.model)}
     Path(args.out).write_text(report.render(results, Path(args.out)), encoding="utf-8")
     log(f"wrote {args.out}")
