@@ -139,6 +139,7 @@ def _push(client, draft_: Draft, store, story: str, settings: Settings,
     # source: the client refuses "publish" unless it is passed here explicitly.
     try:
         post = client.create_post(draft_, status=status)
+        post = replace(post, warnings=tuple(dict.fromkeys((*client.warnings, *post.warnings))))
     except PublisherError as err:
         outcome = Outcome("failed", reason=err.reason, error=str(err), draft=draft_,
                           report=report, seo=seo)

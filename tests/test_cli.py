@@ -201,3 +201,20 @@ def test_wrong_password_is_a_configuration_error_found_before_any_token(
     assert result.returncode == 2
     assert "Application Password" in result.stderr and result.stderr.count("\n") == 1
     assert smart_llm.requests == []
+
+
+def test_every_llm_call_is_recorded_with_tokens_and_cost(llm_env, tmp_path, smart_llm):
+    from publisher.state.db import Store
+    result = run(["draft", str(SEED_000), "--dry-run", "--out", str(tmp_path / "d"), "--json"],
+                 llm_env, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    printed = json.loads(result.stdout)["llm"]
+    with Store(llm_env["PUBLISHER_DB"]) as store:
+        calls = store.dump()["publisher_llm_calls"]
+        totals = store.usage_totals()
+    assert len(calls) == len(smart_llm.requests) == printed["calls"]
+    assert all(c["model"] == "test-model" and c["input_tokens"] > 0 and c["output_tokens"] > 0
+               and c["seconds"] > 0 for c in calls)
+    assert totals["cost"] == pytest.approx(printed["cost"])
+    expected = sum(c["input_tokens"] * 1.0 + c["output_tokens"] * 2.0 for c in calls) / 1e6
+    assert totals["cost"] == pytest.approx(expected)
