@@ -21,7 +21,7 @@ import pytest
 import requests
 
 from publisher import api
-from tests.support.fakellm import FakeLLM, Reply, make_smart_handler
+from tests.support.fakellm import FakeLLM, Reply, make_smart_handler, settings_for
 
 ROOT = Path(__file__).resolve().parent
 SEED = ROOT / "fixtures" / "seeds" / "000_26b4b37e47165035.txt"
@@ -183,3 +183,15 @@ def test_content_cannot_choose_the_status_even_when_the_payload_says_publish(wp_
     result = client.create_post(replace(hostile_draft, source_hash=""))
     assert result.status == "draft"
     assert any("publish" in w for w in result.warnings)
+
+
+@pytest.mark.xfail(strict=True, reason="writer/write.py _clean_heading keeps tags in the title; "
+                   "an account with unfiltered_html (Editor, Administrator) stores it raw and "
+                   "themes print the_title() unescaped; see docs/reliability.md, known gaps")
+def test_the_title_sent_to_wordpress_is_plain_text(tmp_path):
+    with FakeLLM(obeying_handler("")) as llm:
+        settings = settings_for(llm, PUBLISHER_DB=f"sqlite:///{tmp_path}/state.db")
+        outcome = api.draft(api.DraftRequest(inputs=(str(hostile_file(tmp_path)),),
+                                             dry_run=True, out_dir=str(tmp_path / "out")),
+                            settings)
+    assert "<" not in outcome.draft.title, outcome.draft.title
