@@ -81,6 +81,15 @@ class Settings:
     drafts_dir: str = "drafts"
     default_status: str = "draft"
     default_category: str = ""
+    # Scale-out (docs/scale.md): several sites, workers, and limits shared by all workers.
+    sites_file: str = ""                     # PUBLISHER_SITES: a TOML file of sites
+    worker_id: str = ""                      # this worker's stable identity
+    llm_rpm: int = 0                         # LLM requests per window, per provider (0: none)
+    llm_tpm: int = 0                         # LLM tokens per window, per provider
+    llm_concurrency: int = 0                 # LLM calls in flight at once, all workers
+    wp_rpm: int = 0                          # WordPress requests per window, per site
+    limit_window: float = 60.0               # the window of the limits above, seconds
+    site_concurrency: int = 0                # stories of one site drafted at once, all workers
 
     ENV = {
         "WP_URL": "wp_url", "WP_USERNAME": "wp_username", "WP_APP_PASSWORD": "wp_app_password",
@@ -94,6 +103,11 @@ class Settings:
         "PUBLISHER_MIN_WORDS": "min_words", "PUBLISHER_PRICES": "prices",
         "PUBLISHER_DB": "db", "PUBLISHER_DRAFTS_DIR": "drafts_dir",
         "PUBLISHER_STATUS": "default_status", "PUBLISHER_CATEGORY": "default_category",
+        "PUBLISHER_SITES": "sites_file", "PUBLISHER_WORKER_ID": "worker_id",
+        "PUBLISHER_LLM_RPM": "llm_rpm", "PUBLISHER_LLM_TPM": "llm_tpm",
+        "PUBLISHER_LLM_CONCURRENCY": "llm_concurrency", "PUBLISHER_WP_RPM": "wp_rpm",
+        "PUBLISHER_LIMIT_WINDOW": "limit_window",
+        "PUBLISHER_SITE_CONCURRENCY": "site_concurrency",
     }
 
     @classmethod

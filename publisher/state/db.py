@@ -45,21 +45,31 @@ sources = _table("publisher_sources", ("story_id", Text), ("url", Text), ("sourc
                  ("title", Text), ("first_seen", Text))
 outcomes = _table("publisher_outcomes", ("id", Integer), ("story_id", Text), ("kind", Text),
                   ("reason", Text), ("error", Text), ("attempts", Integer), ("post_id", Integer),
-                  ("edit_link", Text), ("link", Text), ("created_at", Text))
+                  ("edit_link", Text), ("link", Text), ("created_at", Text), ("site", Text))
 posts = _table("publisher_posts", ("id", Integer), ("site", Text), ("post_id", Integer),
                ("story_id", Text), ("source_hash", Text), ("link", Text), ("edit_link", Text),
                ("status", Text), ("slug", Text), ("created_at", Text))
 llm_calls = _table("publisher_llm_calls", ("id", Integer), ("story_id", Text), ("model", Text),
                    ("purpose", Text), ("input_tokens", Integer), ("output_tokens", Integer),
                    ("seconds", Float), ("cost", Float), ("finish_reason", Text),
-                   ("created_at", Text))
+                   ("created_at", Text), ("site", Text))
 feeds = _table("publisher_feeds", ("url", Text), ("etag", Text), ("last_modified", Text),
                ("last_polled", Text), ("last_status", Text))
 feed_items = _table("publisher_feed_items", ("id", Integer), ("feed_url", Text), ("guid", Text),
                     ("story_id", Text), ("link", Text), ("title", Text), ("published", Text),
                     ("seen_at", Text))
 
-TABLES = (sources, outcomes, posts, llm_calls, feeds, feed_items)
+# Shared limits and worker identities (migration 3; used by state/limits.py).
+limit_scopes = _table("publisher_limit_scopes", ("scope", Text))
+permits = _table("publisher_permits", ("id", Integer), ("scope", Text), ("at", Float),
+                 ("amount", Integer))
+leases = _table("publisher_leases", ("id", Integer), ("scope", Text), ("holder", Text),
+                ("expires_at", Float))
+workers = _table("publisher_workers", ("worker_id", Text), ("host", Text), ("pid", Integer),
+                 ("started_at", Text), ("heartbeat_at", Float))
+
+TABLES = (sources, outcomes, posts, llm_calls, feeds, feed_items, limit_scopes, permits, leases,
+          workers)
 
 
 def now() -> str:
@@ -210,20 +220,21 @@ class Store:
         with self.engine.begin() as conn:
             conn.execute(stmt)
 
-    def record_llm_call(self, usage: Usage, story_id: str = "") -> int:
+    def record_llm_call(self, usage: Usage, story_id: str = "", site: str = "") -> int:
         return self._insert(
             llm_calls, story_id=story_id, model=usage.model, purpose=usage.purpose,
             input_tokens=usage.input_tokens, output_tokens=usage.output_tokens,
             seconds=usage.seconds, cost=usage.cost, finish_reason=usage.finish_reason,
-            created_at=now())
+            created_at=now(), **_site(site))
 
-    def record_outcome(self, story_id: str, outcome: Outcome, attempts: int = 1) -> int:
+    def record_outcome(self, story_id: str, outcome: Outcome, attempts: int = 1,
+                       site: str = "") -> int:
         post = outcome.post
         return self._insert(
             outcomes, story_id=story_id, kind=outcome.kind, reason=outcome.reason or "",
             error=outcome.error or "", attempts=attempts, post_id=post.id if post else None,
             edit_link=post.edit_link if post else "", link=post.link if post else "",
-            created_at=now())
+            created_at=now(), **_site(site))
 
     def record_post(self, site: str, story_id: str, source_hash: str, post: PostResult) -> None:
         """Remember a WordPress post; the same (site, post id) again updates it (reused post)."""
@@ -279,7 +290,9 @@ class Store:
         joined = (outcomes.outerjoin(sources, sources.c.story_id == outcomes.c.story_id)
                   .outerjoin(posts, and_(posts.c.story_id == outcomes.c.story_id,
                                          posts.c.post_id == outcomes.c.post_id)))
-        stmt = (select(outcomes, sources.c.title, sources.c.url.label("source_url"),
+        own = [c for c in outcomes.c if c.name != "site"]     # "site" is the post's URL here
+        stmt = (select(*own, outcomes.c.site.label("site_name"), sources.c.title,
+                       sources.c.url.label("source_url"),
                        posts.c.site, posts.c.status.label("post_status"), posts.c.slug)
                 .select_from(joined).order_by(outcomes.c.id.desc()).limit(limit))
         rows = self._all(stmt)
@@ -325,6 +338,11 @@ class Store:
     def dump(self) -> dict[str, list[dict[str, Any]]]:
         """Every row of every publisher table (for support and for the no-secrets test)."""
         return {t.name: self._all(select(t)) for t in (schema, *TABLES)}
+
+
+def _site(site: str) -> dict[str, str]:
+    # Only named when known: a database not yet at schema 3 can still be written to.
+    return {"site": site} if site else {}
 
 
 def _dialect_insert(dialect: str):

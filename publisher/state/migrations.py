@@ -112,7 +112,45 @@ def m002_feeds(conn: Connection) -> None:
     md.create_all(conn)
 
 
+def m003_scale(conn: Connection) -> None:
+    """Several sites and workers: the site of each outcome and LLM call (for stats per site),
+    the permits and leases of the limits shared by every worker (state/limits.py), and the
+    identity each running worker holds."""
+    from sqlalchemy import text
+    for table in ("publisher_outcomes", "publisher_llm_calls"):
+        conn.execute(text(f"ALTER TABLE {table} ADD COLUMN site TEXT NOT NULL DEFAULT ''"))
+    md = MetaData()
+    Table(
+        "publisher_limit_scopes", md,               # one row per limit: what a taker locks
+        Column("scope", Text, primary_key=True),
+    )
+    Table(
+        "publisher_permits", md,                    # one row per request (or token batch)
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        Column("scope", Text, nullable=False),
+        Column("at", Float, nullable=False),        # database clock, epoch seconds
+        Column("amount", Integer, nullable=False, default=1),
+        Index("publisher_permits_scope_at", "scope", "at"),
+    )
+    Table(
+        "publisher_leases", md,                     # calls in flight, for concurrency limits
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        Column("scope", Text, nullable=False, index=True),
+        Column("holder", Text, nullable=False, default=""),
+        Column("expires_at", Float, nullable=False),
+    )
+    Table(
+        "publisher_workers", md,                    # who holds which worker identity
+        Column("worker_id", Text, primary_key=True),
+        Column("host", Text, nullable=False, default=""),
+        Column("pid", Integer, nullable=False, default=0),
+        Column("started_at", Text, nullable=False, default=""),
+        Column("heartbeat_at", Float, nullable=False, default=0.0),
+    )
+    md.create_all(conn)
+
+
 Migration = Callable[[Connection], None]
 
 # Version N is MIGRATIONS[N - 1]. Append only.
-MIGRATIONS: list[Migration] = [m001_core, m002_feeds]
+MIGRATIONS: list[Migration] = [m001_core, m002_feeds, m003_scale]

@@ -1,0 +1,203 @@
+"""Several WordPress sites, described in a TOML file (``PUBLISHER_SITES=sites.toml``).
+
+    [sites.lemonde-local]                    # the site's name: --site lemonde-local
+    url = "https://local.example.com"
+    user = "publisher-bot"
+    password_env = "LEMONDE_WP_PASSWORD"     # the NAME of the variable holding the password
+    feeds = ["https://a.example/rss", "https://b.example/rss"]
+    category = "Actualités"                  # default category (must exist on the site)
+    author = "redaction"                     # WordPress user the drafts are filed under
+    status = "draft"                         # draft | pending
+    schedule = "15m"                         # poll the feeds every 15 min (or a cron line)
+    requests_per_minute = 120                # WordPress requests per limit window (optional)
+
+Passwords never live in the file: each site names the environment variable (or .env key) that
+holds its Application Password. Without a sites file, the WP_* settings are the one site,
+named "default" — the zero-configuration case.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from .config import Settings
+from .errors import ConfigError
+
+DEFAULT = "default"
+STATUSES = ("draft", "pending")
+_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,40}$")
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+KEYS = {"url", "user", "password_env", "feeds", "category", "author", "status", "schedule",
+        "requests_per_minute"}
+
+
+@dataclass(frozen=True)
+class Site:
+    name: str
+    url: str
+    user: str
+    password_env: str = ""
+    feeds: tuple[str, ...] = ()
+    category: str = ""
+    author: str = ""
+    status: str = "draft"
+    schedule: str = ""
+    requests_per_minute: int | None = None    # None: PUBLISHER_WP_RPM
+    implicit: bool = False                     # the WP_* settings, no sites file
+
+    @property
+    def key(self) -> str:
+        """What the site is called in workflow IDs, queue partitions and stats."""
+        return self.name
+
+    def settings(self, base: Settings, environ: dict | None = None) -> Settings:
+        """``base`` pointed at this site: its URL, login, category and status."""
+        if self.implicit:
+            return base
+        password = _password(self, environ)
+        return replace(base, wp_url=self.url, wp_username=self.user, wp_app_password=password,
+                       default_category=self.category or base.default_category,
+                       default_status=self.status or base.default_status)
+
+    def wp_limit(self, base: Settings) -> int:
+        return self.requests_per_minute if self.requests_per_minute is not None else base.wp_rpm
+
+
+def _password(site: Site, environ: dict | None) -> str:
+    from dotenv import dotenv_values
+    values = dict(os.environ if environ is None else environ)
+    if environ is None and Path(".env").is_file():
+        values = {**{k: v for k, v in dotenv_values(".env").items() if v}, **values}
+    password = values.get(site.password_env, "")
+    if not password:
+        raise ConfigError(f"site {site.name}: the variable {site.password_env} named by its "
+                          "password_env is not set; export it (or put it in .env) with the "
+                          "site's Application Password")
+    return password
+
+
+def load_sites(settings: Settings) -> list[Site]:
+    """The sites of ``settings.sites_file``, or the one implicit site from WP_*."""
+    if not settings.sites_file:
+        return [Site(DEFAULT, settings.wp_url, settings.wp_username,
+                     category=settings.default_category, status=settings.default_status,
+                     implicit=True)]
+    return parse_sites(_read(settings.sites_file), settings.sites_file)
+
+
+def _read(path: str) -> dict:
+    try:
+        import tomllib
+    except ImportError:                       # Python 3.10
+        raise ConfigError("PUBLISHER_SITES needs Python 3.11 or later (tomllib)") from None
+    try:
+        return tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"PUBLISHER_SITES={path}: cannot read it ({exc.strerror}); give the "
+                          "path of a sites TOML file") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML ({exc}); fix the file") from None
+
+
+def parse_sites(data: dict, where: str = "sites file") -> list[Site]:
+    tables = data.get("sites")
+    if not isinstance(tables, dict) or not tables:
+        raise ConfigError(f"{where}: no [sites.NAME] table; describe at least one site")
+    sites = [_site(name, table, where) for name, table in tables.items()]
+    _check_feeds_unique(sites, where)
+    return sites
+
+
+def _site(name: str, table: dict, where: str) -> Site:
+    if not _NAME.match(name):
+        raise ConfigError(f"{where}: site name {name!r} must be letters, digits, '.', '_' or "
+                          "'-' (at most 40)")
+    if "password" in table or "app_password" in table:
+        raise ConfigError(f"{where}: site {name}: never put a password in the file; set "
+                          "password_env to the name of a variable holding it")
+    unknown = set(table) - KEYS
+    if unknown:
+        raise ConfigError(f"{where}: site {name}: unknown key(s) {', '.join(sorted(unknown))}; "
+                          f"known: {', '.join(sorted(KEYS))}")
+    for key in ("url", "user", "password_env"):
+        if not isinstance(table.get(key), str) or not table[key].strip():
+            raise ConfigError(f"{where}: site {name}: {key} is missing")
+    if not _ENV_NAME.match(table["password_env"]):
+        raise ConfigError(f"{where}: site {name}: password_env must be a variable NAME "
+                          "(e.g. SITE_A_WP_PASSWORD), not the password")
+    status = table.get("status", "draft")
+    if status not in STATUSES:
+        raise ConfigError(f"{where}: site {name}: status {status!r} must be draft or pending")
+    feeds = table.get("feeds", [])
+    if not isinstance(feeds, list) or not all(isinstance(f, str) for f in feeds):
+        raise ConfigError(f"{where}: site {name}: feeds must be a list of URLs")
+    rpm = table.get("requests_per_minute")
+    if rpm is not None and (not isinstance(rpm, int) or rpm < 1):
+        raise ConfigError(f"{where}: site {name}: requests_per_minute must be a positive integer")
+    return Site(name=name, url=table["url"].strip(), user=table["user"].strip(),
+                password_env=table["password_env"], feeds=tuple(feeds),
+                category=table.get("category", ""), author=table.get("author", ""),
+                status=status, schedule=str(table.get("schedule", "")),
+                requests_per_minute=rpm)
+
+
+def _check_feeds_unique(sites: list[Site], where: str) -> None:
+    # Items are remembered per feed URL: one feed feeding two sites would draft each item
+    # for the first site only.
+    owner: dict[str, str] = {}
+    for site in sites:
+        for feed in site.feeds:
+            if feed in owner and owner[feed] != site.name:
+                raise ConfigError(f"{where}: feed {feed} is listed under sites {owner[feed]} "
+                                  f"and {site.name}; give each feed to one site")
+            owner[feed] = site.name
+
+
+def select(sites: list[Site], name: str | None) -> list[Site]:
+    """All the sites (no name), or the one called ``name``."""
+    if not name:
+        return sites
+    for site in sites:
+        if site.name == name:
+            return [site]
+    known = ", ".join(s.name for s in sites)
+    raise ConfigError(f"--site {name}: no such site (known: {known}); check PUBLISHER_SITES")
+
+
+def site_named(sites: list[Site], name: str | None) -> Site:
+    """The one site a single-article command works on."""
+    if not name and len(sites) == 1:
+        return sites[0]
+    if not name:
+        raise ConfigError(f"{len(sites)} sites in PUBLISHER_SITES: choose one with --site NAME "
+                          f"({', '.join(s.name for s in sites)})")
+    return select(sites, name)[0]
+
+
+def settings_for(settings: Settings, name: str | None) -> Settings:
+    """``settings`` pointed at the site called ``name`` (the WP_* site when there is no file)."""
+    if not name and not settings.sites_file:
+        return settings
+    return site_named(load_sites(settings), name).settings(settings)
+
+
+def schedule_to_cron(schedule: str) -> str:
+    """A site's ``schedule``: ``30s``/``5m``/``2h`` (dividing a minute, hour or day), or a
+    cron line (five fields, or six with seconds first)."""
+    match = re.match(r"^(\d+)\s*([smh])$", schedule.strip().lower())
+    if not match:
+        fields = schedule.split()
+        if len(fields) == 5:
+            return "0 " + schedule.strip()
+        if len(fields) == 6:
+            return schedule.strip()
+        raise ConfigError(f"schedule {schedule!r}: use 30s, 5m, 1h or a cron line")
+    n, unit = int(match[1]), match[2]
+    size = {"s": 60, "m": 60, "h": 24}[unit]
+    if n < 1 or n >= size or size % n:
+        raise ConfigError(f"schedule {schedule!r}: must divide a minute, hour or day evenly; "
+                          "use a cron line for other schedules")
+    return {"s": f"*/{n} * * * * *", "m": f"0 */{n} * * * *", "h": f"0 0 */{n} * * *"}[unit]
