@@ -10,11 +10,11 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from .config import Settings
-from .errors import PublisherError, QualityError
+from .errors import ConfigError, PublisherError, QualityError
 from .models import Brief, Draft, Outcome, PostResult, Report, SeoMeta, Source
 from . import pipeline
 
@@ -34,6 +34,7 @@ class DraftRequest:
 def draft(request: DraftRequest, settings: Settings | None = None, *, stdin=None) -> Outcome:
     """Turn the inputs (files, URLs, "-") into one French article and draft it."""
     settings = settings or Settings.load()
+    check_options(request.options)
     sources, brief = load_inputs(request, settings, stdin)
     settings.require_llm()
     client, options = None, request.options
@@ -56,8 +57,11 @@ def draft(request: DraftRequest, settings: Settings | None = None, *, stdin=None
         if options.strict and prepared.report.short:
             raise strict_failure(prepared.report, outcome.folder)
         return outcome
-    return _push(client, prepared.draft, store, story, settings, prepared.seo, prepared.report,
-                 status=options.status)
+    try:
+        return _push(client, prepared.draft, store, story, settings, prepared.seo,
+                     prepared.report, status=options.status)
+    except PublisherError as err:          # the article is paid for: never lose it
+        raise _saved_for_later(err, prepared, request, settings) from None
 
 
 def push(folder: str | Path, settings: Settings | None = None, *,
@@ -77,6 +81,47 @@ def push(folder: str | Path, settings: Settings | None = None, *,
 
 
 # --- the steps ------------------------------------------------------------------------------
+
+STATUSES = ("draft", "pending", "future", "publish")
+TZ_SPAN = timedelta(hours=14)             # the widest UTC offset a site's timezone can have
+
+
+def check_options(options: pipeline.Options) -> None:
+    """Refuse a status or date WordPress would refuse, before any token is spent on them."""
+    if options.status not in STATUSES:
+        raise ConfigError(f"post status {options.status!r} is not one of {', '.join(STATUSES)}; "
+                          "fix --status or PUBLISHER_STATUS")
+    if options.status != "future":
+        return
+    try:
+        when = datetime.fromisoformat(options.date.replace("Z", "+00:00"))
+    except ValueError:
+        raise ConfigError(f"publication date {options.date!r} is not ISO 8601 "
+                          "(e.g. 2026-12-01T08:00:00+01:00); fix --date") from None
+    now = datetime.now(timezone.utc)
+    # A naive date is in the site's timezone, not known yet: refuse only what is past anywhere.
+    past = (when.replace(tzinfo=timezone.utc) + TZ_SPAN <= now if when.tzinfo is None
+            else when <= now)
+    if past:
+        raise ConfigError(f"publication date {options.date} is in the past: WordPress would "
+                          "publish at once; give a later --date or use --status draft")
+
+
+def _saved_for_later(err: PublisherError, prepared: pipeline.Prepared, request: DraftRequest,
+                     settings: Settings) -> PublisherError:
+    """The push failed after the LLM was paid: keep the article as a dry-run folder and say
+    how to send it once the cause is fixed (same error class, so the same exit code)."""
+    from .render.preview import write_dry_run
+    folder = Path(request.out_dir or default_folder(settings, prepared.draft))
+    try:
+        write_dry_run(folder, prepared.draft, prepared.seo, prepared.report,
+                      site_url=settings.wp_url)
+    except OSError as exc:
+        log.error("could not save the article in %s: %s", folder, exc)
+        return err
+    err.args = (f"{err}; the article is saved in {folder}: once that is fixed, "
+                f"`publisher push {folder}` sends it without new LLM calls",)
+    return err
 
 def load_inputs(request: DraftRequest, settings: Settings, stdin=None) -> tuple[list[Source], Brief]:
     from .net import Http

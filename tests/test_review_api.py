@@ -1,0 +1,64 @@
+"""Review findings on the one-article path (api.draft): nothing is paid for and then lost,
+and what WordPress would refuse is refused before any token is spent."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+
+import pytest
+
+from publisher import api, pipeline
+from publisher.errors import ConfigError
+from tests.test_cli import SEED_000, _wp_env, run  # noqa: F401  (fixtures below)
+from tests.test_cli import llm_env, smart_llm  # noqa: F401
+
+
+@pytest.mark.parametrize("status,date", [
+    ("publsh", ""), ("future", "2020-01-01T08:00:00"), ("future", "2020-01-01T08:00:00+02:00"),
+    ("future", "demain matin")])
+def test_a_status_or_date_wordpress_would_refuse_is_refused_first(status, date):
+    with pytest.raises(ConfigError):
+        api.check_options(pipeline.Options(status=status, date=date))
+
+
+def test_a_future_date_passes_and_a_naive_one_is_judged_generously():
+    soon = (datetime.now() + timedelta(days=2)).isoformat(timespec="seconds")
+    api.check_options(pipeline.Options(status="future", date=soon))
+    # A naive date is in the site's timezone (up to UTC+14): two hours ago may still be ahead.
+    recent = (datetime.utcnow() - timedelta(hours=2)).isoformat(timespec="seconds")
+    api.check_options(pipeline.Options(status="future", date=recent))
+
+
+def test_a_past_publication_date_costs_no_token(llm_env, tmp_path, smart_llm):
+    result = run(["draft", str(SEED_000), "--dry-run", "--status", "future",
+                  "--date", "2020-01-01T08:00:00"], llm_env, cwd=tmp_path)
+    assert result.returncode == 2
+    assert "in the past" in result.stderr and result.stderr.count("\n") == 1
+    assert smart_llm.requests == []
+
+
+def test_a_mistyped_default_status_costs_no_token(llm_env, tmp_path, smart_llm):
+    result = run(["draft", str(SEED_000), "--dry-run"], {**llm_env, "PUBLISHER_STATUS": "publsh"},
+                 cwd=tmp_path)
+    assert result.returncode == 2 and "PUBLISHER_STATUS" in result.stderr
+    assert smart_llm.requests == []
+
+
+@pytest.mark.wordpress
+def test_a_push_refused_after_the_llm_keeps_the_article(llm_env, tmp_path, wp_site, smart_llm):
+    # Naive and an hour ago: maybe ahead in some timezone, so only WordPress's own timezone
+    # (UTC on the local site) shows it is past — after the article is written.
+    date = (datetime.utcnow() - timedelta(hours=1)).isoformat(timespec="seconds")
+    out = tmp_path / "kept"
+    result = run(["draft", str(SEED_000), "--update", "--status", "future", "--date", date,
+                  "--out", str(out)], {**llm_env, **_wp_env(wp_site)}, cwd=tmp_path)
+    assert result.returncode == 2, result.stderr
+    assert smart_llm.requests, "the article was written"
+    assert f"publisher push {out}" in result.stderr and result.stderr.count("\n") == 1
+    payload = json.loads((out / "payload.json").read_text())
+    assert payload["title"] and payload["content"]
+    pushed = run(["push", str(out), "--status", "draft", "--json"],
+                 {**llm_env, **_wp_env(wp_site)}, cwd=tmp_path)
+    assert pushed.returncode == 0, pushed.stderr
+    assert json.loads(pushed.stdout)["status"] == "draft"
