@@ -298,7 +298,8 @@ def _network_error(method: str, url: str, exc: Exception) -> NetworkError:
                             "or raise PUBLISHER_HTTP_TIMEOUT", url=url, reason="timeout")
     if isinstance(exc, requests.exceptions.SSLError):
         return NetworkError(f"{where} failed: the TLS certificate was refused; fix the site's "
-                            "certificate (or its chain) and retry", url=url, reason="connection_failed")
+                            "certificate (or its chain) and retry", url=url,
+                            reason="connection_failed")
     if isinstance(exc, (requests.exceptions.ChunkedEncodingError,
                         requests.exceptions.ContentDecodingError)):
         return NetworkError(f"{where}: the connection broke while reading the answer (cut off "

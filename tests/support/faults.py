@@ -110,6 +110,11 @@ class FaultProxy:
             self.injected.clear()
             self.requests.clear()
 
+    def count(self, method: str = "", path: str = "") -> int:
+        """Requests seen with ``method`` whose path matches the ``path`` regex."""
+        return sum(1 for m, p in self.requests
+                   if (not method or m == method) and (not path or re.search(path, p)))
+
     @property
     def pending(self) -> list[Fault]:
         return [f for f, _ in self._pending]
