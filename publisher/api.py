@@ -14,7 +14,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from .config import Settings
-from .errors import ConfigError, PublisherError, QualityError
+from .errors import ConfigError, PublisherError, QualityError, SourceError
 from .models import Brief, Draft, Outcome, PostResult, Report, SeoMeta, Source
 from . import pipeline
 
@@ -128,9 +128,23 @@ def load_inputs(request: DraftRequest, settings: Settings, stdin=None) -> tuple[
     from .sources.load import load_sources
     http = Http(timeout=settings.http_timeout, allow_private=settings.allow_private_urls)
     sources, brief = load_sources(list(request.inputs), http=http, settings=settings, stdin=stdin)
+    _require_material(sources)
     if request.min_words:
         brief = replace(brief, min_words=request.min_words)
     return sources, brief
+
+
+def _require_material(sources: list[Source]) -> None:
+    """A few words are no article: the model would invent the rest. The floor a web page
+    already has (sources.web) applies to files and stdin too."""
+    from .sources.clean import words
+    from .sources.web import MIN_ARTICLE_WORDS
+    found = sum(words(s.text) for s in sources)
+    if found < MIN_ARTICLE_WORDS:
+        where = ", ".join({"-": "stdin", "": "the text"}.get(s.origin, s.origin) for s in sources)
+        raise SourceError(f"{where}: only {found} words of article text, under the "
+                          f"{MIN_ARTICLE_WORDS} needed to write from; give the full article",
+                          reason="no_article")
 
 
 def _connect(settings: Settings, options: pipeline.Options):

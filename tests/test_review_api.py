@@ -62,3 +62,16 @@ def test_a_push_refused_after_the_llm_keeps_the_article(llm_env, tmp_path, wp_si
                  {**llm_env, **_wp_env(wp_site)}, cwd=tmp_path)
     assert pushed.returncode == 0, pushed.stderr
     assert json.loads(pushed.stdout)["status"] == "draft"
+
+
+def test_a_few_words_are_no_article_to_write_from(llm_env, tmp_path, smart_llm):
+    # A stray file ("‰PNG" once its binary bytes are gone) became a 780-word article made of
+    # nothing: the model invents what the source does not say. Same floor as a web page.
+    stub = tmp_path / "stub.txt"
+    stub.write_text("\u2030PNG\n", encoding="utf-8")
+    result = run(["draft", str(stub), "--dry-run"], llm_env, cwd=tmp_path)
+    assert result.returncode == 1 and "only 1 words" in result.stderr
+    flash = run(["draft", "-", "--dry-run"], llm_env, cwd=tmp_path,
+                stdin="Flash : Jens Stoltenberg est arrivé à Kiev ce jeudi matin.")
+    assert flash.returncode == 1 and flash.stderr.startswith("Error: stdin: only 10 words")
+    assert smart_llm.requests == []
