@@ -8,7 +8,8 @@ and corrupts JSON. After each run the drafts are counted *on WordPress* by sourc
 
 - a run that reported success left exactly one draft;
 - a run that failed (with a named reason, never a crash) left zero or one, and a clean re-run
-  then leaves exactly one.
+  (`publisher push` of the folder the failed run saved the paid article in, else the same
+  `publisher draft` again) then leaves exactly one.
 
 The random suite is seeded (PUBLISHER_FAULT_SEED, default 20240611) and bounded
 (PUBLISHER_FAULT_RUNS, default 40 runs); its figures are written to the file named by
@@ -20,6 +21,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import re
 import time
 import uuid
 from dataclasses import dataclass, field, replace
@@ -135,6 +137,22 @@ def run_draft(world: World, path: Path) -> Run:
                source_hash=outcome.draft.source_hash if outcome.draft else "")
 
 
+def saved_folder(error: str) -> str:
+    """The dry-run folder a failed push left its article in (publisher.api says where)."""
+    match = re.search(r"the article is saved in (.+?): once", error)
+    return match.group(1) if match else ""
+
+
+def run_push(world: World, folder: str) -> Run:
+    try:
+        outcome = api.push(folder, world.settings)
+    except PublisherError as err:
+        return Run("failed", err.reason, error=str(err))
+    except Exception as err:               # noqa: BLE001
+        return Run("crashed", type(err).__name__, error=repr(err))
+    return Run(outcome.kind, outcome.reason or "", source_hash="pushed")
+
+
 def source_hash_of(world: World, path: Path) -> str:
     from publisher import pipeline
     sources, _ = api.load_inputs(api.DraftRequest(inputs=(str(path),)), world.settings)
@@ -161,7 +179,10 @@ def draft_through(world: World, index: int, wp_faults=(), llm_faults=()) -> Verd
     llm_calls = world.llm.count("POST")
     world.wp.clear(), world.llm.clear()
     after_first = len(drafts_for(world.site, story))
-    rerun = run_draft(world, path) if first.kind != "drafted" else None
+    rerun = None
+    if first.kind != "drafted":                  # the paid article, if saved, is pushed as is
+        folder = saved_folder(first.error)
+        rerun = run_push(world, folder) if folder else run_draft(world, path)
     final = len(drafts_for(world.site, story)) if rerun else after_first
     return Verdict(first, rerun, after_first, final, llm_calls)
 
@@ -303,7 +324,7 @@ def _zero_figures(runs: int, seed: int) -> dict:
     return {"seed": seed, "runs": runs, "reruns": 0, "faults_injected": 0, "faults_by_kind": {},
             "succeeded_first_time": 0, "failed_with_reason": 0, "crashes": 0,
             "drafts_lost": 0, "duplicate_drafts": 0, "failure_reasons": {},
-            "articles_written_twice": 0}
+            "articles_written_twice": 0, "reruns_by_push": 0}
 
 
 def _tally(figures: dict, verdict: Verdict, world: World) -> None:
@@ -323,11 +344,13 @@ def _tally(figures: dict, verdict: Verdict, world: World) -> None:
                                                                                   0) + 1
     if verdict.rerun:
         figures["reruns"] += 1
+        figures["reruns_by_push"] += int(verdict.rerun.source_hash == "pushed")
     figures["drafts_lost"] += int(verdict.final == 0)
     # Not lost for good, but paid twice: the article was written, the push failed before
-    # WordPress kept anything, and the re-run had to ask the model again.
-    figures["articles_written_twice"] += int(first.kind == "failed" and verdict.after_first == 0
-                                             and verdict.llm_calls_first > 0)
+    # WordPress kept anything, no folder kept it, and the re-run had to ask the model again.
+    figures["articles_written_twice"] += int(
+        first.kind == "failed" and verdict.after_first == 0 and verdict.llm_calls_first > 0
+        and not saved_folder(first.error))
     figures["duplicate_drafts"] += max(0, verdict.after_first - 1) + max(0, verdict.final - 1)
 
 
