@@ -1,6 +1,6 @@
 """publisher's benchmark: one command, results in BENCHMARKS.md.
 
-    .venv/bin/python bench/run.py                 # full run, ~7 minutes on 2 cores
+    .venv/bin/python bench/run.py                 # full run, ~9 minutes on 2 cores
     .venv/bin/python bench/run.py --quick         # ~2 minutes: fewer seeds, smaller feed
 
 What runs: a local OpenAI-compatible server answering at a fixed speed (bench/llm_server.py),
