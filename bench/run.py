@@ -209,8 +209,8 @@ def main(argv=None) -> int:
     facts["load_after"] = os.getloadavg()[0]
     facts["bench_seconds"] = time.perf_counter() - started
     results = {"command": command, "facts": facts, "args": vars(args), "startup": startup,
-               "articles": articles, "missing_stages": missing, "profile": profile, "memory": memory, "feed": feed,
-               "prices": settings.price_of(args.model)}
+               "articles": articles, "missing_stages": missing, "profile": profile,
+               "memory": memory, "feed": feed, "prices": settings.price_of(args.model)}
     Path(args.out).write_text(report.render(results, Path(args.out)), encoding="utf-8")
     log(f"wrote {args.out}")
     if args.json:

@@ -33,7 +33,9 @@ class Hit:
         """``GET /wp/v2/tags`` style label, query left out (rest_route kept)."""
         parts = urlsplit(self.path)
         rest = dict(parse_qsl(parts.query)).get("rest_route")
-        path = parts.path.replace("/wp-json", "", 1) if parts.path.startswith("/wp-json") else parts.path
+        path = parts.path
+        if path.startswith("/wp-json"):
+            path = path[len("/wp-json"):]
         return f"{self.method} {rest or path or '/'}"
 
 
