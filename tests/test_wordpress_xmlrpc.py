@@ -77,3 +77,20 @@ def test_xmlrpc_has_a_timeout(wp_site):
         assert info.value.reason == "timeout"
     finally:
         sock.close()
+
+
+def test_xmlrpc_update_rewrites_custom_fields_in_place(wp_site):
+    # Sent without their ids, custom fields were added again: each key twice, and the next
+    # REST update leaving a value unchanged failed with HTTP 500 rest_meta_database_error.
+    client = open_client(wp_site.settings("editor", WP_TRANSPORT="xmlrpc"))
+    sent = draft()
+    post_id = client.create_post(sent).id
+    client.update_post(post_id, sent)
+    client.update_post(post_id, draft(meta={"rank_math_title": "Titre revu",
+                                            "_yoast_wpseo_title": "Titre Yoast"}))
+    fields = client.call(client._lib[1].GetPost(post_id), "reading").custom_fields
+    keys = [f["key"] for f in fields if f["key"] in ("rank_math_title", "_yoast_wpseo_title")]
+    assert sorted(keys) == ["_yoast_wpseo_title", "rank_math_title"], "each key once"
+    assert client.get_post(post_id)["meta"]["rank_math_title"] == "Titre revu"
+    rest = open_client(wp_site.settings("editor"))
+    assert rest.update_post(post_id, sent).id == post_id   # unchanged values: no HTTP 500

@@ -169,6 +169,7 @@ class XmlRpcClient:
         warnings: list[str] = []
         post = self._post_object(draft, choose_status(draft, status) if status else None,
                                  warnings)
+        post.custom_fields = self._with_ids(post_id, post.custom_fields)
         self.call(self._lib[1].EditPost(int(post_id), post), f"updating post {post_id}")
         return self._result(int(post_id), draft, post, warnings)
 
@@ -197,6 +198,14 @@ class XmlRpcClient:
             warnings.append("featured image not sent: the XML-RPC transport does not upload "
                             "media; add it in WordPress or use WP_TRANSPORT=rest")
         return post
+
+    def _with_ids(self, post_id: int, fields: list[dict]) -> list[dict]:
+        """A custom field sent without its id is *added*: the post would carry each key twice,
+        and WordPress then fails (HTTP 500 rest_meta_database_error) every later REST update
+        that leaves the value unchanged. Sent with its id, it is updated in place."""
+        current = self.call(self._lib[1].GetPost(int(post_id)), f"reading post {post_id}")
+        ids = {f["key"]: f["id"] for f in (current.custom_fields or [])}
+        return [{**f, "id": ids[f["key"]]} if f["key"] in ids else f for f in fields]
 
     def _terms(self, taxonomy: str) -> dict[str, str]:
         terms = self.call(self._lib[2].GetTerms(taxonomy, {"hide_empty": False, "number": 1000}),
