@@ -134,9 +134,6 @@ def test_seo_builders_never_crash_and_make_clean_slugs(article):
                                  part.isdigit() for part in seo.slug.split("-"))
 
 
-@pytest.mark.xfail(strict=True, reason="seo/build.py passes markup from the article title and "
-                   "the model's suggestions (meta_title, tags) into SEO fields, e.g. "
-                   "'<SCRIPT' from a title; see docs/reliability.md, known gaps")
 @PROPS
 @given(article=articles)
 def test_seo_fields_are_plain_text(article):

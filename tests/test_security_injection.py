@@ -195,9 +195,6 @@ def test_content_cannot_choose_the_status_even_when_the_payload_says_publish(wp_
     assert any("publish" in w for w in result.warnings)
 
 
-@pytest.mark.xfail(strict=True, reason="writer/write.py _clean_heading keeps tags in the title; "
-                   "an account with unfiltered_html (Editor, Administrator) stores it raw and "
-                   "themes print the_title() unescaped; see docs/reliability.md, known gaps")
 def test_the_title_sent_to_wordpress_is_plain_text(tmp_path):
     with FakeLLM(obeying_handler("")) as llm:
         settings = settings_for(llm, PUBLISHER_DB=f"sqlite:///{tmp_path}/state.db")

@@ -42,15 +42,17 @@ def build_seo(article: Article, sources: Sequence[Source] = (), *, site_tags: It
               categories: Iterable[str] = (), default_category: str = "") -> SeoMeta:
     hints = article.suggestions
     keyphrase = choose_keyphrase(article, hints.keyphrase)
+    plain = text.plain                 # SEO fields are text: WordPress and themes print them raw
     return SeoMeta(
-        keyphrase=keyphrase,
-        meta_title=meta_title(article, keyphrase),
-        meta_description=meta_description(article, keyphrase, hints.meta_description),
+        keyphrase=plain(keyphrase),
+        meta_title=plain(meta_title(article, keyphrase)),
+        meta_description=plain(meta_description(article, keyphrase, hints.meta_description)),
         slug=make_slug(keyphrase, article.title),
-        tags=build_tags(article, sources, hints.tags, list(site_tags)),
-        category=choose_category(article, list(categories), default_category),
-        excerpt=make_excerpt(article),
-        outline=article.outline,
+        tags=tuple(t for t in map(plain, build_tags(article, sources, hints.tags,
+                                                    list(site_tags))) if t),
+        category=plain(choose_category(article, list(categories), default_category)),
+        excerpt=plain(make_excerpt(article)),
+        outline=tuple(plain(h) for h in article.outline),
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from ..models import Article, Block
 from ..quality.length import visible
@@ -128,3 +129,16 @@ def starts_with(candidate: str, keyphrase: str) -> bool:
     while toks and toks[0] in french.STOP_WORDS and toks[:len(wanted)] != wanted:
         toks = toks[1:]
     return bool(wanted) and toks[:len(wanted)] == wanted
+
+
+_TAG = re.compile(r"<[^>]*>?")
+_SCHEME = re.compile(r"(?i)\b(javascript|vbscript|data)\s*:")
+
+
+def plain(value: str) -> str:
+    """A field shown as text (meta, tags, excerpt): tags and stray angle brackets dropped, and a
+    colon after a script scheme word spaced the French way (« javascript : ») so no consumer
+    can mistake it for a URL."""
+    value = _TAG.sub("", value or "").replace("<", "").replace(">", "")
+    value = "".join(c for c in value if unicodedata.category(c) not in ("Cc", "Co", "Cs"))
+    return " ".join(_SCHEME.sub(lambda m: f"{m.group(1)} :", value).split())

@@ -163,6 +163,18 @@ class LLM:
                     raise self._error(exc, purpose, attempt) from None
                 time.sleep(wait)
                 continue
+            except ValueError:
+                # A 200 whose body is not JSON (a proxy's error page, a cut body): transient.
+                log.info("LLM %s %s %s -> unreadable body (%.0f ms)", self.shown_url,
+                         self.model, purpose, (time.monotonic() - t0) * 1000)
+                wait = self._backoff(attempt, started, None)
+                if wait is None:
+                    raise LLMError(f"the LLM at {self.shown_url} kept answering {purpose} with a "
+                                   "body that is not JSON; check OPENAI_BASE_URL points at the "
+                                   "API itself (…/v1), not a web page or proxy",
+                                   reason="llm_bad_response") from None
+                time.sleep(wait)
+                continue
             calls.append(self._account(completion, purpose, time.monotonic() - t0))
             return completion
 
@@ -186,9 +198,14 @@ class LLM:
 
     def _retry_wait(self, exc: openai.APIError, attempt: int, started: float) -> float | None:
         """Seconds to wait before the next attempt, or None to give up."""
-        if not _retryable(exc) or attempt > self.settings.llm_retries:
+        if not _retryable(exc):
             return None
-        hinted = _retry_after(exc)
+        return self._backoff(attempt, started, _retry_after(exc))
+
+    def _backoff(self, attempt: int, started: float, hinted: float | None) -> float | None:
+        """Exponential backoff with jitter (or the server's hint), within the retry budget."""
+        if attempt > self.settings.llm_retries:
+            return None
         wait = hinted if hinted is not None else \
             self.backoff * 2 ** (attempt - 1) * (1 + random.random() / 2)
         wait = min(wait, 60.0)

@@ -271,9 +271,18 @@ def _clean_text(text) -> str:
     return _ITALIC.sub(r"<em>\1</em>", text)
 
 
+_TAG = re.compile(r"<[^>]*>?")
+
+
+def _plain(text) -> str:
+    """Titles, headings and SEO suggestions are plain text: no tag, no stray angle bracket
+    (an Editor account stores a post title raw, and themes print it unescaped)."""
+    text = _TAG.sub("", str(text or "")).replace("<", "").replace(">", "")
+    return " ".join(text.split())
+
+
 def _clean_heading(text) -> str:
-    return re.sub(r"^#+\s*", "", _clean_text(text)).replace("<strong>", "").replace(
-        "</strong>", "").strip()
+    return _plain(re.sub(r"^#+\s*", "", str(text or "")).replace("**", ""))
 
 
 def _paragraphs(items) -> list[Block]:
@@ -321,10 +330,10 @@ def article_from_json(data: dict) -> Article:
         conclusion=section_from_json({**conclusion, "level": 2},
                                      default_heading=CONCLUSION_HEADING),
         suggestions=Suggestions(
-            keyphrase=str(data.get("keyphrase") or "").strip(),
-            meta_title=str(data.get("meta_title") or "").strip(),
-            meta_description=str(data.get("meta_description") or "").strip(),
-            tags=tuple(str(t).strip() for t in _list(data.get("tags")) if str(t).strip())),
+            keyphrase=_plain(data.get("keyphrase")),
+            meta_title=_plain(data.get("meta_title")),
+            meta_description=_plain(data.get("meta_description")),
+            tags=tuple(t for t in map(_plain, _list(data.get("tags"))) if t)),
     )
 
 
