@@ -14,7 +14,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from .config import Settings
-from .errors import ConfigError, PublisherError, QualityError, SourceError
+from .errors import ConfigError, PublisherError, QualityError, SourceError, WordPressError
 from .models import Brief, Draft, Outcome, PostResult, Report, SeoMeta, Source
 from . import pipeline
 
@@ -43,12 +43,11 @@ def draft(request: DraftRequest, settings: Settings | None = None, *, stdin=None
         client, options = _connect(settings, options)
     store = open_store(settings)
     story = pipeline.story_hash(sources)
-    if client is not None and not request.update:
-        existing = already_drafted(client, story)
-        if existing is not None:                # an editor may be working on it: keep it
-            outcome = Outcome("skipped", reason="already_drafted", post=existing)
-            store.record_outcome(story, outcome)
-            return outcome
+    existing = already_drafted(client, story, store, settings.wp_url) if client else None
+    if existing is not None and not request.update:   # an editor may be working on it
+        outcome = Outcome("skipped", reason="already_drafted", post=existing)
+        store.record_outcome(story, outcome)
+        return outcome
     llm = make_llm(settings, store, story)
     article, usage = pipeline.write(sources, brief, llm)
     prepared = pipeline.finish(article, usage, sources, brief, llm, options)
@@ -59,7 +58,7 @@ def draft(request: DraftRequest, settings: Settings | None = None, *, stdin=None
         return outcome
     try:
         return _push(client, prepared.draft, store, story, settings, prepared.seo,
-                     prepared.report, status=options.status)
+                     prepared.report, status=options.status, known=existing)
     except PublisherError as err:          # the article is paid for: never lose it
         raise _saved_for_later(err, prepared, request, settings) from None
 
@@ -157,17 +156,46 @@ def _connect(settings: Settings, options: pipeline.Options):
                            category=options.category or settings.default_category)
 
 
-def already_drafted(client, source_hash: str) -> PostResult | None:
-    """The post WordPress already holds for these sources (checked before any token is spent)."""
+def already_drafted(client, source_hash: str, store=None, site: str = "") -> PostResult | None:
+    """The post WordPress already holds for these sources (checked before any token is spent):
+    asked to WordPress, else (XML-RPC, no companion plugin) found through our own records."""
     post = client.find_by_source_hash(source_hash)
+    if not post and store is not None and not hash_lookup(client):
+        post = _recorded_post(client, store, site, source_hash)
     if not post:
         return None
     title = post.get("title") or {}
+    title = title.get("raw", "") if isinstance(title, dict) else str(title)
+    edit = f"{_site_root(site)}wp-admin/post.php?post={int(post['id'])}&action=edit"
     return PostResult(id=int(post["id"]), status=post.get("status", ""),
                       slug=post.get("slug", ""), link=post.get("link", ""),
-                      edit_link=client.edit_link(int(post["id"])), reused=True,
-                      warnings=(f"already drafted from these sources: « {title.get('raw', '')} »; "
+                      edit_link=edit, reused=True,
+                      warnings=(f"already drafted from these sources: « {title} »; "
                                 "use --update to rewrite it",))
+
+
+def hash_lookup(client) -> bool:
+    """Whether WordPress itself can tell which post carries a source hash."""
+    return bool(getattr(client, "supports_hash_lookup", lambda: False)())
+
+
+def _recorded_post(client, store, site: str, source_hash: str) -> dict | None:
+    """The post we made on ``site`` from these sources, if WordPress still has it."""
+    row = store.post_for_hash(site, source_hash)
+    if not row:
+        return None
+    try:
+        post = client.get_post(int(row["post_id"]))
+    except WordPressError as err:
+        if err.status == 404:               # deleted since: writing it again is wanted
+            return None
+        raise
+    return None if post.get("status") == "trash" else post
+
+
+def _site_root(url: str) -> str:
+    from .wordpress.api import _site_url
+    return _site_url(url)
 
 
 def make_llm(settings: Settings, store, story: str):
@@ -193,11 +221,15 @@ def _dry_run(prepared: pipeline.Prepared, request: DraftRequest, settings: Setti
 
 
 def _push(client, draft_: Draft, store, story: str, settings: Settings,
-          seo: SeoMeta | None, report: Report | None, *, status: str | None = None) -> Outcome:
+          seo: SeoMeta | None, report: Report | None, *, status: str | None = None,
+          known: PostResult | None = None) -> Outcome:
     # The status comes from the command line only (``status``), never from a payload or a
     # source: the client refuses "publish" unless it is passed here explicitly.
     try:
-        post = client.create_post(draft_, status=status)
+        if known is not None and not hash_lookup(client):   # the client cannot find it
+            post = _update_known(client, known, draft_, status)
+        else:
+            post = client.create_post(draft_, status=status)
         post = replace(post, warnings=tuple(dict.fromkeys((*client.warnings, *post.warnings))))
     except PublisherError as err:
         outcome = Outcome("failed", reason=err.reason, error=str(err), draft=draft_,
@@ -208,6 +240,15 @@ def _push(client, draft_: Draft, store, story: str, settings: Settings,
     outcome = Outcome("drafted", post=post, draft=draft_, report=report, seo=seo)
     store.record_outcome(story, outcome)
     return outcome
+
+
+def _update_known(client, known: PostResult, draft_: Draft, status: str | None) -> PostResult:
+    """--update of a post found through our records: rewrite it, as the REST client does for
+    a post it finds by hash; a published one is left as it is."""
+    if known.status not in ("draft", "pending", "auto-draft"):
+        return replace(known, warnings=(f"post {known.id} from the same sources is already "
+                                        f"{known.status}: left unchanged",))
+    return replace(client.update_post(known.id, draft_, status=status), reused=True)
 
 
 def default_folder(settings: Settings, draft_: Draft) -> Path:

@@ -75,3 +75,38 @@ def test_a_few_words_are_no_article_to_write_from(llm_env, tmp_path, smart_llm):
                 stdin="Flash : Jens Stoltenberg est arrivé à Kiev ce jeudi matin.")
     assert flash.returncode == 1 and flash.stderr.startswith("Error: stdin: only 10 words")
     assert smart_llm.requests == []
+
+
+def _unique_seed(tmp_path):
+    import uuid
+    from tests.test_cli import SEEDS
+    seed = tmp_path / "unique.txt"      # sources of its own: the site outlives test runs
+    # A sentence, so the cleaner keeps it (a bare "Référence interne …" line is dropped as
+    # page furniture and every run would share one story hash).
+    seed.write_text((SEEDS / "004_a76a775972527e78.txt").read_text()
+                    + "\n\nSelon une source diplomatique citée par notre correspondant n° "
+                    f"{uuid.uuid4().hex}, la réunion a duré plus de trois heures.")
+    return seed
+
+
+@pytest.mark.wordpress
+@pytest.mark.parametrize("transport", ["xmlrpc", "rest-without-plugin"])
+def test_a_site_that_cannot_look_up_hashes_still_gets_each_story_once(
+        transport, llm_env, tmp_path, request, smart_llm):
+    # XML-RPC cannot query posts by meta, nor can REST without the companion plugin: the
+    # second run made a second post and paid the LLM again. Our own records know the post.
+    site = request.getfixturevalue("wp_site" if transport == "xmlrpc" else "wp_bare_site")
+    env = {**llm_env, **_wp_env(site), "WP_TRANSPORT": transport.split("-")[0]}
+    seed = _unique_seed(tmp_path)
+    first = json.loads(run(["draft", str(seed), "--json"], env, cwd=tmp_path).stdout)
+    assert first["outcome"] == "drafted"
+    calls = len(smart_llm.requests)
+    again = run(["draft", str(seed), "--json"], env, cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    data = json.loads(again.stdout)
+    assert (data["outcome"], data["reason"], data["id"]) == ("skipped", "already_drafted",
+                                                             first["id"])
+    assert len(smart_llm.requests) == calls, "nothing spent on a story already drafted"
+    updated = run(["draft", str(seed), "--update", "--json"], env, cwd=tmp_path)
+    assert updated.returncode == 0, updated.stderr
+    assert json.loads(updated.stdout)["id"] == first["id"], "rewritten, not duplicated"
