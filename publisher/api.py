@@ -205,8 +205,23 @@ def make_llm(settings: Settings, store, story: str):
 
 
 def open_store(settings: Settings):
+    from sqlalchemy.exc import OperationalError
     from .state.db import Store
-    return Store(settings.db, secrets=settings.secrets())   # migrates on open
+    try:
+        return Store(settings.db, secrets=settings.secrets())   # migrates on open
+    except OperationalError as exc:     # a server down or a file we may not write: a setting
+        reason = str(exc.orig or exc).strip().splitlines()[0]
+        raise ConfigError(f"database {_safe_db(settings.db)} cannot be opened ({reason}); "
+                          "start it or point PUBLISHER_DB elsewhere") from None
+
+
+def _safe_db(url: str) -> str:
+    """The database URL without its password."""
+    from sqlalchemy.engine import make_url
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:               # not a URL at all: Store says so, this is only a label
+        return url.split("@")[-1]
 
 
 def _dry_run(prepared: pipeline.Prepared, request: DraftRequest, settings: Settings, store,

@@ -110,3 +110,19 @@ def test_a_site_that_cannot_look_up_hashes_still_gets_each_story_once(
     updated = run(["draft", str(seed), "--update", "--json"], env, cwd=tmp_path)
     assert updated.returncode == 0, updated.stderr
     assert json.loads(updated.stdout)["id"] == first["id"], "rewritten, not duplicated"
+
+
+def test_a_database_that_cannot_be_reached_is_a_one_line_configuration_error(
+        llm_env, tmp_path, smart_llm):
+    import socket
+    with socket.socket() as probe:          # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**llm_env, "PUBLISHER_DB": f"postgresql://redac:s3cretpw@127.0.0.1:{port}/pub"}
+    for args in (["draft", str(SEED_000), "--dry-run"], ["history"]):
+        result = run(args, env, cwd=tmp_path)
+        assert result.returncode == 2, result.stderr          # README: a bad database is 2
+        assert result.stderr.startswith("Error: database postgresql://redac:***@")
+        assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+        assert "s3cretpw" not in result.stderr
+    assert smart_llm.requests == []
