@@ -1,4 +1,5 @@
-"""Feed commands: ``feed`` (one run, for cron), ``watch`` (a service), ``retry``.
+"""Feed commands: ``feed`` (one run, for cron), ``watch`` (a service), ``retry``, and the
+scale-out ones: ``worker`` (drafts from the shared queue), ``stats``.
 
 Each parses its options and calls ``publisher.feeds.runner``; the workflow engine is imported
 only inside the commands, so ``publisher --help`` stays fast.
@@ -134,6 +135,7 @@ run_options = [
     click.option("--json", "as_json", is_flag=True, help="Print the run as one JSON object."),
     click.option("--progress/--no-progress", default=None,
                  help="Progress bar (default: on a terminal) or plain lines (cron)."),
+    click.option("--site", default=None, help="Only this site of the sites file (PUBLISHER_SITES)."),
 ]
 
 
@@ -149,18 +151,21 @@ def with_run_options(f):
               help="A file with one feed URL a line (# comments allowed).")
 @click.option("--limit", type=click.IntRange(1), default=None, help="At most N new items this run.")
 @click.option("--since", default=None, help="Skip items published before: 2024-05-01, or 12h, 2d.")
+@click.option("--enqueue", is_flag=True,
+              help="Only queue the stories for the workers (publisher worker); draft nothing here.")
 @with_run_options
 @with_common
-def feed(urls, feeds_file, limit, since, concurrency, min_words, as_json, progress, env_file,
-         verbose):
+def feed(urls, feeds_file, limit, since, enqueue, concurrency, min_words, as_json, progress,
+         site, env_file, verbose):
     """Draft the new items of RSS/Atom feeds (URLs or a feeds file), one article per story.
+    With a sites file and no URL, the feeds of every site (or of --site).
 
     Exit 0 all good, 1 some feed or item failed, 2 configuration error. Safe to run from
     cron, even when two runs overlap."""
     from .feeds.runner import RunOptions, run_feeds
     settings = _setup(verbose, env_file)
     options = RunOptions(limit=limit, since=parse_since(since), concurrency=concurrency,
-                         min_words=min_words)
+                         min_words=min_words, site=site, enqueue=enqueue)
     summary = run(lambda: run_feeds(feed_urls(urls, feeds_file), settings, options,
                                     _progress(as_json, progress)))
     _finish(summary, as_json, "feed")
@@ -169,12 +174,12 @@ def feed(urls, feeds_file, limit, since, concurrency, min_words, as_json, progre
 @click.command()
 @with_run_options
 @with_common
-def retry(concurrency, min_words, as_json, progress, env_file, verbose):
+def retry(concurrency, min_words, as_json, progress, site, env_file, verbose):
     """Run the stories whose last attempt failed once more (pages re-read, drafts not
     duplicated)."""
     from .feeds.runner import RunOptions, retry_failed
     settings = _setup(verbose, env_file)
-    options = RunOptions(concurrency=concurrency, min_words=min_words)
+    options = RunOptions(concurrency=concurrency, min_words=min_words, site=site)
     summary = run(lambda: retry_failed(settings, options, _progress(as_json, progress)))
     _finish(summary, as_json, "retry")
 
@@ -189,8 +194,11 @@ def retry(concurrency, min_words, as_json, progress, env_file, verbose):
               help='Cron schedule instead of --every, e.g. "*/10 6-22 * * *".')
 @click.option("--concurrency", type=click.IntRange(1, 32), default=2, show_default=True)
 @click.option("--min-words", type=click.IntRange(100, 5000), default=None)
+@click.option("--site", default=None, help="The site of the sites file these feeds are for.")
+@click.option("--enqueue", is_flag=True, help="Only poll and queue; workers draft.")
 @with_common
-def watch(urls, feeds_file, every, cron_expr, concurrency, min_words, env_file, verbose):
+def watch(urls, feeds_file, every, cron_expr, concurrency, min_words, site, enqueue, env_file,
+          verbose):
     """Poll the feeds on a schedule until stopped (Ctrl-C or SIGTERM); unfinished items are
     resumed at start."""
     from .feeds.runner import RunOptions, watch_feeds
@@ -198,7 +206,8 @@ def watch(urls, feeds_file, every, cron_expr, concurrency, min_words, env_file, 
     settings = _setup(max(verbose, 1), env_file)
     logging.getLogger("dbos").setLevel(logging.WARNING)
     schedule = cron_expr or every_to_cron(every)
-    options = RunOptions(concurrency=concurrency, min_words=min_words)
+    options = RunOptions(concurrency=concurrency, min_words=min_words, site=site,
+                         enqueue=enqueue)
     run(lambda: watch_feeds(feed_urls(urls, feeds_file), settings, schedule, options))
 
 
@@ -214,3 +223,37 @@ def every_to_cron(every: str) -> str:
         raise click.BadParameter(f"--every {every}: must divide a {span} evenly; use --cron "
                                  "for other schedules")
     return {"s": f"*/{n} * * * * *", "m": f"0 */{n} * * * *", "h": f"0 0 */{n} * * *"}[unit]
+
+
+@click.command()
+@click.option("--worker-id", default=None,
+              help="This worker's stable identity (default PUBLISHER_WORKER_ID, else "
+                   "worker@<hostname>); restarted with the same one, it resumes what it held.")
+@click.option("--concurrency", type=click.IntRange(1, 64), default=2, show_default=True,
+              help="Stories drafted at once by each worker (shared setting of the queue).")
+@with_common
+def worker(worker_id, concurrency, env_file, verbose):
+    """Draft stories from the shared queue (fed by `feed --enqueue` and the sites' schedules)
+    until stopped with SIGTERM or Ctrl-C. Run as many as you like, on any machine sharing
+    PUBLISHER_DB (PostgreSQL)."""
+    import logging
+    from .feeds.runner import run_worker
+    from .workflows import default_worker_id
+    settings = _setup(max(verbose, 1), env_file)
+    logging.getLogger("dbos").setLevel(logging.WARNING)
+    ident = worker_id or settings.worker_id or default_worker_id()
+    run(lambda: run_worker(settings, ident, concurrency))
+
+
+@click.command()
+@click.option("--days", type=click.IntRange(1, 366), default=7, show_default=True,
+              help="Days of tokens and cost per site.")
+@click.option("--site", default=None, help="Only this site.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@with_common
+def stats(days, site, as_json, env_file, verbose):
+    """Throughput, queue depth, workers, failures per site, tokens and cost per site and day."""
+    from . import stats as stats_
+    settings = _setup(verbose, env_file)
+    report = run(lambda: stats_.collect(settings, days=days, site=site))
+    click.echo(json.dumps(report, ensure_ascii=False) if as_json else stats_.render(report))

@@ -22,10 +22,27 @@ class Result:
     fix: str = ""
 
 
-def run_checks(settings: Settings, env_file: str = ".env") -> list[Result]:
+def run_checks(settings: Settings, env_file: str = ".env", site: str | None = None) -> list[Result]:
     results = [check_env_file(env_file), check_database(settings)]
-    results += check_wordpress(settings)
+    results += check_sites(settings, site) if settings.sites_file else check_wordpress(settings)
     results.append(check_llm(settings))
+    return results
+
+
+def check_sites(settings: Settings, name: str | None = None) -> list[Result]:
+    """Every site of the sites file (or the one named), each check named after its site."""
+    from .sites import load_sites, select
+    try:
+        sites = select(load_sites(settings), name)
+    except PublisherError as err:
+        return [Result("sites", "fail", str(err), "fix PUBLISHER_SITES (docs/scale.md)")]
+    results = [Result("sites", "ok", f"{len(sites)} site(s) in {settings.sites_file}")]
+    for site in sites:
+        try:
+            checks = check_wordpress(site.settings(settings))
+        except PublisherError as err:          # the password variable is not set
+            checks = [Result("wordpress", "fail", str(err), f"export {site.password_env}=…")]
+        results += [Result(f"{site.name}: {r.name}", r.status, r.detail, r.fix) for r in checks]
     return results
 
 

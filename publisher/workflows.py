@@ -22,6 +22,14 @@ overlap never "recover" each other's work in flight; a run that finds workflows 
 by a dead process on this host takes them over. The engine's tables live in PUBLISHER_DB,
 beside publisher's own. Nothing outside this module imports ``dbos``.
 
+Scale-out (docs/scale.md): ``publisher worker`` runs with a stable executor ID (its worker
+ID), listens to the story and poll queues, and holds its identity in publisher_workers with a
+heartbeat, so a second live process with the same ID is refused while a restarted one (same
+host, old process gone; or the heartbeat stale) takes over and, at launch, puts the stories
+the dead one held back on the queue. ``feed --enqueue`` only enqueues (it listens to no queue).
+Stories are partitioned by site (PUBLISHER_SITE_CONCURRENCY caps one site's stories in flight
+across all workers); LLM and WordPress requests obey the shared limits of ``limits.py``.
+
 Fault injection (tests only): ``PUBLISHER_CRASH_AT=<point>`` SIGKILLs the process at that
 point: ``llm_call`` (inside the LLM step, before the request), ``after_llm`` (the answer is
 recorded), ``after_post_created`` (WordPress has the post, nothing is recorded yet),
@@ -32,13 +40,15 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import signal
 import socket
+import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
-from dbos import DBOS, SetWorkflowID
+from dbos import DBOS, SetEnqueueOptions, SetWorkflowID
 
 from . import __version__, pipeline
 from .config import Settings
@@ -48,10 +58,15 @@ from .models import Brief, Draft, Outcome, PostResult, Source, Usage
 log = logging.getLogger(__name__)
 
 QUEUE = "publisher-stories"
+POLL_QUEUE = "publisher-polls"
+SITE_SCHEDULE_PREFIX = "publisher-site@"
+HEARTBEAT_SECONDS = 5.0
+WORKER_STALE_SECONDS = 60.0     # a heartbeat older than this: the worker is gone
 APP_NAME = "publisher"
 TERMINAL = {"SUCCESS", "ERROR", "CANCELLED", "MAX_RECOVERY_ATTEMPTS_EXCEEDED"}
 WATCH_PREFIX = "publisher-watch@"
 CRASH_POINTS = ("llm_call", "after_llm", "after_post_created", "before_outcome")
+WORKER_ID = re.compile(r"^[A-Za-z0-9_.@-]{1,80}$")
 
 
 # --- what a story workflow is given and gives back -------------------------------------------
@@ -66,6 +81,7 @@ class StoryJob:
     options: pipeline.Options
     titles: tuple[str, ...] = ()           # the feed items' titles, for logs
     attempt: int = 0                       # publisher retry: 1, 2, …
+    site: str = ""                         # sites.Site.name; "" the implicit (WP_*) site
 
     @property
     def source_hash(self) -> str:
@@ -74,7 +90,12 @@ class StoryJob:
     @property
     def workflow_id(self) -> str:
         base = f"story-{self.story_id}-{self.source_hash[:12]}"
-        return f"{base}-r{self.attempt}" if self.attempt else base
+        base = f"{base}-r{self.attempt}" if self.attempt else base
+        return f"{base}@{self.site}" if self.site else base
+
+    @property
+    def partition(self) -> str:
+        return self.site or "default"
 
 
 @dataclass(frozen=True)
@@ -103,10 +124,49 @@ class StoryResult:
 class Runtime:
     settings: Settings
     store: Any                             # state.db.Store
-    wordpress: Any = None                  # wordpress client (None: nothing is pushed)
+    wordpress: Any = None                  # the implicit site's client (None: nothing pushed)
     llm: Any = None                        # writer.llm.LLM
     datasource: Any = None                 # DBOS datasource on PUBLISHER_DB (push transaction)
     poller: Any = None                     # feeds.runner's collect/commit, for watch
+    sites: dict = field(default_factory=dict)      # name → sites.Site (named sites)
+    shared: Any = None                     # state.limits.Limits
+    poller_factory: Any = None             # site name → poller (workers poll every site)
+    _clients: dict = field(default_factory=dict)
+    _pollers: dict = field(default_factory=dict)
+    _lock: Any = field(default_factory=threading.Lock)
+
+    def site_settings(self, site: str) -> Settings:
+        if not site or site not in self.sites:
+            return self.settings
+        return self.sites[site].settings(self.settings)
+
+    def client_for(self, site: str):
+        """The WordPress client of ``site`` ("" the implicit one), made once per process."""
+        if not site or site not in self.sites:
+            return self.wordpress
+        with self._lock:
+            if site not in self._clients:
+                self._clients[site] = open_site_client(self.sites[site], self.settings,
+                                                       self.shared)
+            return self._clients[site]
+
+    def poller_for(self, site: str):
+        if self.poller_factory is None:
+            return self.poller
+        with self._lock:
+            if site not in self._pollers:
+                self._pollers[site] = self.poller_factory(site)
+            return self._pollers[site]
+
+
+def open_site_client(site, settings: Settings, shared):
+    """A site's WordPress client, its requests under the site's shared limit."""
+    from .limits import site_http
+    from .wordpress import open_client
+    site_settings = site.settings(settings)
+    limit = site.wp_limit(settings)
+    http = site_http(site_settings, shared, limit) if limit and shared is not None else None
+    return open_client(site_settings, http)
 
 
 _runtime: Runtime | None = None
@@ -132,11 +192,11 @@ def crash_point(point: str) -> None:
 def story_workflow(job: StoryJob) -> StoryResult:
     title = job.titles[0] if job.titles else (job.sources[0].title if job.sources else "")
     try:
-        found = lookup_step(job.source_hash)
+        found = lookup_step(job.source_hash, job.site)
         if found is not None:
             return _finish(job, title, Outcome("skipped", reason="already_drafted", post=found))
         prepared = _prepare(job)
-        post = push_step(job.story_id, prepared.draft, job.options.status)
+        post = push_step(job.story_id, prepared.draft, job.options.status, job.site)
     except PublisherError as err:
         return _finish(job, title, Outcome("failed", reason=err.reason, error=str(err)))
     except Exception:
@@ -156,7 +216,7 @@ def _prepare(job: StoryJob) -> pipeline.Prepared:
 
 def _finish(job: StoryJob, title: str, outcome: Outcome) -> StoryResult:
     return outcome_step(job.story_id, job.workflow_id, title, job.sources[0].url if job.sources
-                        else "", job.source_hash, outcome)
+                        else "", job.source_hash, outcome, job.site)
 
 
 class DurableLLM:
@@ -181,10 +241,10 @@ def llm_step(messages: list[dict], schema: dict, purpose: str,
 
 
 @DBOS.step(name="lookup")
-def lookup_step(source_hash: str) -> PostResult | None:
+def lookup_step(source_hash: str, site: str = "") -> PostResult | None:
     """WordPress is the truth: a post from these exact sources means the story is done, even
     when the local database was lost."""
-    client = runtime().wordpress
+    client = runtime().client_for(site)
     if client is None or not hasattr(client, "find_by_source_hash"):
         return None
     existing = client.find_by_source_hash(source_hash)
@@ -195,25 +255,26 @@ def lookup_step(source_hash: str) -> PostResult | None:
                       edit_link=client.edit_link(int(existing["id"])), reused=True)
 
 
-def push_step(story_id: str, draft: Draft, status: str = "draft") -> PostResult:
+def push_step(story_id: str, draft: Draft, status: str = "draft", site: str = "") -> PostResult:
     """Create the post (create_post itself reuses a post with the same source hash) and record
     it in publisher_posts within the transaction that records the step."""
     rt = runtime()
-    if rt.wordpress is None:
+    if rt.client_for(site) is None:
         raise PublisherError("WordPress is not configured: set WP_URL, WP_USERNAME and "
                              "WP_APP_PASSWORD", reason="config")
     return rt.datasource.run_tx_step({"name": "push", "isolation_level": "SERIALIZABLE"},
-                                     _push_tx, story_id, draft, status)
+                                     _push_tx, story_id, draft, status, site)
 
 
-def _push_tx(story_id: str, draft: Draft, status: str) -> PostResult:
+def _push_tx(story_id: str, draft: Draft, status: str, site: str = "") -> PostResult:
     rt = runtime()
     # The status comes from the user's settings, passed explicitly: the client refuses
     # "publish" found only in a payload.
-    post = rt.wordpress.create_post(draft, status=status)
+    post = rt.client_for(site).create_post(draft, status=status)
     crash_point("after_post_created")
     rt.datasource.sql_session().execute(
-        _post_upsert(rt.store.dialect, rt.settings.wp_url, story_id, draft.source_hash, post))
+        _post_upsert(rt.store.dialect, rt.site_settings(site).wp_url, story_id,
+                     draft.source_hash, post))
     return post
 
 
@@ -230,14 +291,15 @@ def _post_upsert(dialect: str, site: str, story_id: str, source_hash: str, post:
 
 @DBOS.step(name="outcome")
 def outcome_step(story_id: str, workflow_id: str, title: str, url: str, source_hash: str,
-                 outcome: Outcome) -> StoryResult:
+                 outcome: Outcome, site: str = "") -> StoryResult:
     store = runtime().store
     (log.warning if outcome.kind == "failed" else log.info)(
         "story %s %s %s: %s", story_id, outcome.kind, outcome.reason, title)
     store.mark_source(story_id, url, source_hash, title)
     if outcome.post is not None and outcome.kind == "skipped":
-        store.record_post(runtime().settings.wp_url, story_id, source_hash, outcome.post)
-    store.record_outcome(story_id, outcome)
+        store.record_post(runtime().site_settings(site).wp_url, story_id, source_hash,
+                          outcome.post)
+    store.record_outcome(story_id, outcome, site=site or "default")
     spent = store.usage_totals(story_id) if outcome.kind != "skipped" else {}
     post = outcome.post
     return StoryResult(
@@ -254,28 +316,33 @@ def outcome_step(story_id: str, workflow_id: str, title: str, url: str, source_h
 def poll_workflow(scheduled_at, context: dict) -> int:
     """One scheduled poll: collect the new stories (a step), queue each as its own workflow
     (a child, by its story ID: already queued or done means nothing new), then mark the items
-    seen (a step). Returns the number of stories queued."""
-    batch = collect_step(list(context["urls"]))
+    seen (a step). Returns the number of stories queued. It only enqueues: workers draft."""
+    site = context.get("site", "")
+    batch = collect_step(list(context["urls"]), site)
     for job, _ in batch.stories:
-        with SetWorkflowID(job.workflow_id):
-            DBOS.enqueue_workflow(QUEUE, story_workflow, job)
-    commit_step(batch)
-    log.info("poll %s: %d stories queued", scheduled_at, len(batch.stories))
+        _enqueue(job)
+    commit_step(batch, site)
+    log.info("poll %s %s: %d stories queued", site, scheduled_at, len(batch.stories))
     return len(batch.stories)
 
 
+def _enqueue(job: StoryJob) -> None:
+    with SetWorkflowID(job.workflow_id), SetEnqueueOptions(queue_partition_key=job.partition):
+        DBOS.enqueue_workflow(QUEUE, story_workflow, job)
+
+
 @DBOS.step(name="collect")
-def collect_step(urls: list[str]):
-    return _poller().collect(urls)
+def collect_step(urls: list[str], site: str = ""):
+    return _poller(site).collect(urls)
 
 
 @DBOS.step(name="commit")
-def commit_step(batch) -> None:
-    _poller().commit(batch)
+def commit_step(batch, site: str = "") -> None:
+    _poller(site).commit(batch)
 
 
-def _poller():
-    poller = runtime().poller
+def _poller(site: str = ""):
+    poller = runtime().poller_for(site)
     if poller is None:
         raise RuntimeError("this process does not watch feeds (no poller set)")
     return poller
@@ -286,15 +353,16 @@ def _poller():
 class Engine:
     """The workflow engine for this process. ``launch()`` makes the one instance."""
 
-    def __init__(self, settings: Settings, concurrency: int):
+    def __init__(self, settings: Settings, concurrency: int, worker_id: str = ""):
         self.settings = settings
         self.concurrency = concurrency
-        self.executor_id = executor_id()
+        self.worker_id = worker_id
+        self.executor_id = worker_id or executor_id()
+        self._beat: threading.Event | None = None
 
     def submit(self, job: StoryJob) -> str:
         """Enqueue the story; a workflow with this ID (queued, running or done) is reused."""
-        with SetWorkflowID(job.workflow_id):
-            DBOS.enqueue_workflow(QUEUE, story_workflow, job)
+        _enqueue(job)
         return job.workflow_id
 
     def unfinished(self) -> list[str]:
@@ -349,7 +417,8 @@ class Engine:
                            error=error[:300], workflow_id=workflow_id)
 
     def recover_dead(self) -> list[str]:
-        """Re-enqueue the PENDING workflows of executors on this host whose process is gone."""
+        """Put back on the queue the PENDING workflows of executors on this host whose process
+        is gone (workers with a stable ID resume their own, see claim_identity)."""
         rows = DBOS.list_workflows(status="PENDING", load_input=False, load_output=False)
         dead = sorted({r.executor_id for r in rows
                        if r.executor_id and r.executor_id != self.executor_id
@@ -363,13 +432,42 @@ class Engine:
     def set_poller(self, poller) -> None:
         runtime().poller = poller
 
-    def schedule(self, urls: list[str], cron: str) -> str:
+    def use_clients(self, clients: dict) -> None:
+        """Clients already made (and checked) for named sites: no need to make them again."""
+        rt = runtime()
+        with rt._lock:
+            rt._clients.update({k: v for k, v in clients.items() if k in rt.sites})
+
+    def client_for(self, site: str):
+        return runtime().client_for(site)
+
+    def set_poller_factory(self, factory) -> None:
+        runtime().poller_factory = factory
+
+    def schedule(self, urls: list[str], cron: str, site: str = "") -> str:
         """Poll ``urls`` on ``cron`` (seconds field first) from this process until unscheduled."""
         name = f"{WATCH_PREFIX}{self.executor_id}"
         DBOS.apply_schedules([{"schedule_name": name, "workflow_fn": poll_workflow,
-                               "schedule": cron, "context": {"urls": list(urls)}}])
+                               "schedule": cron, "queue_name": POLL_QUEUE,
+                               "context": {"urls": list(urls), "site": site}}])
         DBOS.trigger_schedule(name)             # the first poll now, not at the next tick
         return name
+
+    def schedule_sites(self, sites: list, cron_of: Callable[[str], str]) -> list[str]:
+        """One schedule per site with feeds and a schedule, shared by every worker (the engine
+        starts each tick once, whichever worker fires it); schedules of sites no longer in
+        the file are dropped."""
+        wanted = {f"{SITE_SCHEDULE_PREFIX}{s.name}": s for s in sites if s.feeds and s.schedule}
+        for sched in DBOS.list_schedules(schedule_name_prefix=SITE_SCHEDULE_PREFIX):
+            if sched["schedule_name"] not in wanted:
+                DBOS.delete_schedule(sched["schedule_name"])
+        if wanted:
+            DBOS.apply_schedules([
+                {"schedule_name": name, "workflow_fn": poll_workflow, "queue_name": POLL_QUEUE,
+                 "schedule": cron_of(site.schedule),
+                 "context": {"urls": list(site.feeds), "site": site.name}}
+                for name, site in wanted.items()])
+        return sorted(wanted)
 
     def unschedule(self, name: str) -> None:
         DBOS.delete_schedule(name)
@@ -382,41 +480,127 @@ class Engine:
             if executor_dead(name[len(WATCH_PREFIX):]):
                 DBOS.delete_schedule(name)
 
+    def heartbeat(self, store) -> None:
+        """Keep this worker's identity fresh until close()."""
+        from .state.limits import heartbeat
+        self._beat = stop = threading.Event()
+
+        def beat() -> None:
+            while not stop.wait(HEARTBEAT_SECONDS):
+                try:
+                    heartbeat(store, self.worker_id, os.getpid())
+                except Exception as exc:        # the database is away: say so, keep trying
+                    log.warning("worker %s: heartbeat failed: %s", self.worker_id, exc)
+
+        threading.Thread(target=beat, name="publisher-heartbeat", daemon=True).start()
+
     def close(self) -> None:
         """Stop taking work, let the workflows running here finish, shut the engine down."""
         global _runtime
         timeout = int(self.settings.llm_timeout * (self.settings.llm_retries + 1) * 4 + 120)
         DBOS.destroy(workflow_completion_timeout_sec=timeout)
+        if self._beat is not None and _runtime is not None:
+            from .state.limits import release_worker
+            self._beat.set()
+            release_worker(_runtime.store, self.worker_id, os.getpid())
         if _runtime is not None and _runtime.datasource is not None:
             _runtime.datasource.engine.dispose()
         _runtime = None
 
 
+MODES = {"run": [QUEUE], "watch": [QUEUE, POLL_QUEUE], "worker": [QUEUE, POLL_QUEUE],
+         "enqueue": [], "enqueue-watch": [POLL_QUEUE]}
+
+
 def launch(settings: Settings, concurrency: int = 1, *, wordpress=None, llm=None,
-           store=None) -> Engine:
-    """Start the engine on PUBLISHER_DB: tables created or migrated, the story queue with
-    ``concurrency`` workers in this process, and work left by dead processes resumed."""
+           store=None, mode: str = "run", worker_id: str = "", sites=()) -> Engine:
+    """Start the engine on PUBLISHER_DB: tables created or migrated, the queues declared, and
+    work left by dead processes resumed.
+
+    ``mode``: "run" (a feed run: drafts stories here too), "watch" (also runs polls),
+    "worker" (a stable ``worker_id``; drafts and polls), "enqueue" (drafts nothing here)."""
     global _runtime
     from dbos import SQLAlchemyDatasource
     from .state.db import Store, engine_url
+    from .state.limits import Limits
     store = store or Store(settings.db, secrets=settings.secrets())
-    llm = llm or (make_llm(settings, store) if settings.llm_configured else None)
-    engine = Engine(settings, concurrency)
+    shared = Limits(store)
+    llm = llm or (make_llm(settings, store, shared) if settings.llm_configured else None)
+    engine = Engine(settings, concurrency, worker_id if mode == "worker" else "")
+    if mode == "worker":
+        claim_identity(store, engine.executor_id)
     DBOS(config=dbos_config(settings, engine.executor_id))
+    DBOS.listen_queues(MODES[mode])
     datasource = SQLAlchemyDatasource.create(engine_url(settings.db))
-    _runtime = Runtime(settings, store, wordpress, llm, datasource)
+    from .sites import load_sites
+    # Every site of the file, not only the ones this run polls: a process that drafts takes
+    # any story from the shared queue.
+    named = {s.name: s for s in (*load_sites(settings), *sites) if not s.implicit}
+    _runtime = Runtime(settings, store, wordpress, llm, datasource, sites=named, shared=shared)
     DBOS.launch()
-    # Queues live in the engine's database, so they are declared once it is open.
-    DBOS.register_queue(QUEUE, worker_concurrency=max(1, concurrency), polling_interval_sec=0.25)
+    # Queues live in the engine's database, so they are declared once it is open. Their
+    # settings are shared by every process: a process that only enqueues leaves them alone.
+    _register_queues(settings, concurrency, "never_update" if mode.startswith("enqueue")
+                     else "always_update")
+    if mode == "worker":
+        engine.heartbeat(store)
     engine.forget_dead_watchers()
     engine.recover_dead()
     return engine
 
 
-def make_llm(settings: Settings, store):
-    """One LLM for the process; each call's usage is recorded against the running story."""
+def _register_queues(settings: Settings, concurrency: int, on_conflict: str) -> None:
+    per_site = settings.site_concurrency or None
+    DBOS.register_queue(QUEUE, worker_concurrency=max(1, concurrency),
+                        partition_concurrency=per_site, polling_interval_sec=0.25,
+                        on_conflict=on_conflict)
+    DBOS.register_queue(POLL_QUEUE, worker_concurrency=1, polling_interval_sec=1.0,
+                        on_conflict=on_conflict)
+
+
+def claim_identity(store, worker: str) -> None:
+    """Hold ``worker`` for this process, or refuse to start when a live process holds it."""
+    from .errors import ConfigError
+    from .state.limits import claim_worker
+    if not WORKER_ID.match(worker):
+        raise ConfigError(f"--worker-id {worker!r}: use letters, digits, '.', '_', '@' or '-'")
+
+    def may_take(row: dict, now: float) -> bool:
+        if now - row["heartbeat_at"] > WORKER_STALE_SECONDS:
+            return True                         # not heard of for a minute: gone
+        return row["host"] == socket.gethostname() and not _alive(int(row["pid"]))
+
+    holder = claim_worker(store, worker, os.getpid(), may_take)
+    if holder is not None:
+        raise ConfigError(f"worker {worker} is already running (host {holder['host']}, pid "
+                          f"{holder['pid']}): give this one another --worker-id")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return _proc_state(pid) not in ("Z", "")
+
+
+def default_worker_id() -> str:
+    return f"worker@{socket.gethostname()}"
+
+
+def make_llm(settings: Settings, store, shared=None):
+    """One LLM for the process; each call's usage is recorded against the running story and
+    its site, and each request obeys the shared limits (PUBLISHER_LLM_RPM…)."""
+    from .limits import LlmLimits, limited_openai_client
     from .writer.llm import LLM
-    return LLM(settings, recorder=lambda usage: store.record_llm_call(usage, current_story()))
+    llm = LLM(settings, recorder=lambda usage: store.record_llm_call(
+        usage, current_story(), site=current_site()))
+    limits = LlmLimits.from_settings(settings)
+    if limits.active and shared is not None:
+        limited_openai_client(llm, shared, limits)
+    return llm
 
 
 def current_story() -> str:
@@ -424,6 +608,40 @@ def current_story() -> str:
     wid = DBOS.workflow_id or ""
     parts = wid.split("-")
     return parts[1] if len(parts) >= 3 and parts[0] == "story" else wid
+
+
+def current_site() -> str:
+    """The site of the running story workflow ("…@<site>"); "default" for the implicit one."""
+    wid = DBOS.workflow_id or ""
+    if not wid.startswith("story-"):
+        return ""
+    return wid.rsplit("@", 1)[1] if "@" in wid else "default"
+
+
+def site_of(workflow_id: str) -> str:
+    return workflow_id.rsplit("@", 1)[1] if "@" in workflow_id else "default"
+
+
+def queue_depth(settings: Settings) -> dict:
+    """Stories waiting (ENQUEUED) and being drafted (PENDING), per site and per worker, read
+    without starting an engine."""
+    from dbos import DBOSClient
+    from .state.db import engine_url
+    client = DBOSClient(system_database_url=engine_url(settings.db), application_name=APP_NAME)
+    try:
+        rows = client.list_workflows(status=["ENQUEUED", "PENDING"], name="publisher.story",
+                                     load_input=False, load_output=False)
+    finally:
+        client.destroy()
+    depth: dict = {"queued": 0, "running": 0, "sites": {}, "workers": {}}
+    for row in rows:
+        key = "queued" if row.status == "ENQUEUED" else "running"
+        depth[key] += 1
+        site = depth["sites"].setdefault(site_of(row.workflow_id), {"queued": 0, "running": 0})
+        site[key] += 1
+        if key == "running" and row.executor_id:
+            depth["workers"][row.executor_id] = depth["workers"].get(row.executor_id, 0) + 1
+    return depth
 
 
 def dbos_config(settings: Settings, executor: str) -> dict:

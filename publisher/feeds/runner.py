@@ -13,6 +13,10 @@ once their stories are safely queued, so a crash in between costs a re-check, ne
 
 Exit codes: 0 all good, 1 some feed or story failed, 2 configuration (raised as ConfigError
 before anything is spent).
+
+Sites (``PUBLISHER_SITES``, see sites.py): a run covers the selected sites, each with its own
+feeds, WordPress client, category and status; its stories carry the site's name. With
+``enqueue`` the run only queues its stories for the workers (``run_worker``) and returns.
 """
 
 from __future__ import annotations
@@ -41,12 +45,15 @@ class RunOptions:
     since: datetime | None = None          # ignore items published before
     concurrency: int = 2                   # stories drafted at once (queue workers)
     min_words: int | None = None
+    site: str | None = None                # --site: one site of the sites file
+    enqueue: bool = False                  # queue the stories for the workers, draft nothing
 
 
 @dataclass
 class Summary:
     new: int = 0
     drafted: int = 0
+    queued: int = 0
     skipped: Counter = field(default_factory=Counter)
     failed: Counter = field(default_factory=Counter)
     tokens: int = 0
@@ -80,6 +87,8 @@ class Summary:
 
     def line(self, command: str = "feed") -> str:
         parts = [f"{self.new} new", f"{self.drafted} drafted"]
+        if self.queued:
+            parts.append(f"{self.queued} queued")
         for label, counts in (("skipped", self.skipped), ("failed", self.failed)):
             if counts:
                 parts.append(f"{sum(counts.values())} {label} ({', '.join(sorted(counts))})")
@@ -87,7 +96,8 @@ class Summary:
         return f"{command}: {', '.join(parts)} · {tokens} tokens · ${self.cost:.4f}"
 
     def to_dict(self) -> dict:
-        return {"new": self.new, "drafted": self.drafted, "skipped": dict(self.skipped),
+        return {"new": self.new, "drafted": self.drafted, "queued": self.queued,
+                "skipped": dict(self.skipped),
                 "failed": dict(self.failed), "tokens": self.tokens, "cost": self.cost,
                 "feeds": self.feeds, "stories": self.stories}
 
@@ -128,46 +138,71 @@ class Failure:
 
 def run_feeds(urls: Sequence[str], settings: Settings, options: RunOptions | None = None,
               progress: Progress | None = None) -> Summary:
-    """Poll ``urls`` and draft their new stories. Raises ConfigError before any work when
-    the LLM, WordPress or the database is not usable."""
+    """Poll ``urls`` (or, with a sites file and no URL, the selected sites' feeds) and draft
+    their new stories — or only queue them (``options.enqueue``). Raises ConfigError before
+    any work when the LLM, WordPress or the database is not usable."""
     options, progress = options or RunOptions(), progress or Progress()
-    if not urls:
+    plan = feed_plan(urls, settings, options.site)
+    return _with_engine(settings, options, progress, [site for site, _ in plan],
+                        lambda runs: [wid for site, feeds in plan
+                                      for wid in runs[site.name].poll_all(feeds)])
+
+
+def feed_plan(urls: Sequence[str], settings: Settings, site_name: str | None):
+    """Which feeds to poll for which site: [(Site, [url, …])]."""
+    from ..sites import load_sites, select
+    sites = select(load_sites(settings), site_name)
+    urls = list(dict.fromkeys(urls))
+    if urls:
+        if len(sites) > 1:
+            raise ConfigError("feed URLs given with several sites: say which site they feed "
+                              "with --site NAME")
+        plan = [(sites[0], urls)]
+    else:
+        plan = [(site, list(site.feeds)) for site in sites if site.feeds]
+    if not plan:
         raise ConfigError("no feed given: pass feed URLs or --feeds FILE (one URL a line)")
-    return _with_engine(settings, options, progress,
-                        lambda run: run.poll_all(list(dict.fromkeys(urls))))
+    return plan
 
 
 def retry_failed(settings: Settings, options: RunOptions | None = None,
                  progress: Progress | None = None) -> Summary:
     """Run the stories whose latest outcome is a failure once more."""
+    from ..sites import load_sites, select
     options, progress = options or RunOptions(), progress or Progress()
-    return _with_engine(settings, options, progress, lambda run: run.retry_all())
+    sites = select(load_sites(settings), options.site)
+    return _with_engine(settings, options, progress, sites,
+                        lambda runs: [w for run in runs.values() for w in run.retry_all()])
 
 
 def watch_feeds(urls: Sequence[str], settings: Settings, schedule: str,
                 options: RunOptions | None = None, stop=None) -> None:
     """Poll ``urls`` on the cron ``schedule`` until SIGTERM/SIGINT (or ``stop`` is set);
-    stories left unfinished by an earlier process are resumed at start."""
-    import signal
-    import threading
+    stories left unfinished by an earlier process are resumed at start. With
+    ``options.enqueue`` this process only polls and queues (workers draft)."""
     from .. import workflows
     options = options or RunOptions()
-    if not urls:
-        raise ConfigError("no feed given: pass feed URLs or --feeds FILE (one URL a line)")
-    stop = stop or threading.Event()
-    if threading.current_thread() is threading.main_thread():
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(sig, lambda *_: stop.set())
-    client, pipeline_options, store = _prepare(settings, options)
-    engine = workflows.launch(settings, options.concurrency, wordpress=client, store=store)
+    plan = feed_plan(urls, settings, options.site)
+    if len(plan) > 1:
+        raise ConfigError("watch polls one site: add --site NAME, or run `publisher worker`, "
+                          "which polls every site of the sites file on its schedule")
+    [(site, feeds)] = plan
+    stop = _stop_on_signals(stop)
+    store, shared = _open_state(settings)
+    client, pipeline_options = _prepare_site(site, settings, options, shared)
+    engine = workflows.launch(settings, options.concurrency, wordpress=_implicit(site, client),
+                              store=store, mode="enqueue-watch" if options.enqueue else "watch",
+                              sites=[site])
     name = ""
     try:
-        engine.set_poller(_Run(settings, options, Progress(), store, engine, pipeline_options))
+        engine.use_clients({site.name: client})
+        engine.set_poller(_Run(settings, options, Progress(), store, engine, pipeline_options,
+                               site))
         resumed = engine.unfinished()
         if resumed:
             log.warning("resuming %d unfinished stories", len(resumed))
-        name = engine.schedule(list(dict.fromkeys(urls)), schedule)
-        log.warning("watching %d feeds (%s); stop with Ctrl-C or SIGTERM", len(urls), schedule)
+        name = engine.schedule(feeds, schedule, _job_site(site))
+        log.warning("watching %d feeds (%s); stop with Ctrl-C or SIGTERM", len(feeds), schedule)
         stop.wait()
     finally:
         if name:
@@ -175,47 +210,141 @@ def watch_feeds(urls: Sequence[str], settings: Settings, schedule: str,
         engine.close()
 
 
-def _with_engine(settings, options, progress, work) -> Summary:
+def run_worker(settings: Settings, worker_id: str, concurrency: int = 2, stop=None) -> None:
+    """A worker: draft the stories of every site from the shared queue, and run the sites'
+    scheduled polls, until SIGTERM/SIGINT. ``worker_id`` is its stable identity."""
     from .. import workflows
-    client, pipeline_options, store = _prepare(settings, options)
-    engine = workflows.launch(settings, options.concurrency, wordpress=client, store=store)
+    from ..sites import load_sites, schedule_to_cron
+    settings.require_llm()
+    sites = load_sites(settings)
+    stop = _stop_on_signals(stop)
+    store, shared = _open_state(settings)
+    implicit = next((s for s in sites if s.implicit), None)
+    client = _open_client(implicit, settings, shared) if implicit and implicit.url else None
+    engine = workflows.launch(settings, concurrency, wordpress=client, store=store,
+                              mode="worker", worker_id=worker_id, sites=sites)
     try:
-        run = _Run(settings, options, progress, store, engine, pipeline_options)
-        resumed = engine.unfinished()
-        if resumed:
-            log.warning("resuming %d unfinished stories", len(resumed))
-        submitted = work(run)
-        waiting = list(dict.fromkeys([*resumed, *submitted]))
-        progress.start(len(waiting))
-        engine.wait(waiting, run.done)
-        return run.summary
+        by_name = {s.name: s for s in sites}
+        options = RunOptions(concurrency=concurrency)
+        engine.set_poller_factory(lambda name: _site_run(
+            settings, options, store, engine, by_name.get(name or "default") or implicit, shared))
+        scheduled = engine.schedule_sites([s for s in sites if not s.implicit], schedule_to_cron)
+        log.warning("worker %s: drafting from the queue (%d at once)%s; stop with SIGTERM",
+                    worker_id, concurrency, f", polling {len(scheduled)} sites" if scheduled else "")
+        stop.wait()
     finally:
         engine.close()
 
 
-def _prepare(settings: Settings, options: RunOptions):
-    """Everything that can be wrong with the configuration, found before a token is spent."""
+def _stop_on_signals(stop=None):
+    import signal
+    import threading
+    stop = stop or threading.Event()
+    if threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, lambda *_: stop.set())
+    return stop
+
+
+def _with_engine(settings, options, progress, sites, work) -> Summary:
+    from .. import workflows
+    store, shared = _open_state(settings)
+    prepared = {site.name: _prepare_site(site, settings, options, shared) for site in sites}
+    implicit = next((s for s in sites if s.implicit), None)
+    engine = workflows.launch(
+        settings, options.concurrency, store=store, sites=sites,
+        wordpress=prepared[implicit.name][0] if implicit else None,
+        mode="enqueue" if options.enqueue else "run")
+    try:
+        engine.use_clients({name: client for name, (client, _) in prepared.items()})
+        runs = {site.name: _Run(settings, options, progress, store, engine,
+                                prepared[site.name][1], site) for site in sites}
+        first = next(iter(runs.values()))
+        resumed = [] if options.enqueue else engine.unfinished()
+        if resumed:
+            log.warning("resuming %d unfinished stories", len(resumed))
+        submitted = work(runs)
+        if options.enqueue:
+            first.summary.queued = len(submitted)
+            return _merge([run.summary for run in runs.values()])
+        waiting = list(dict.fromkeys([*resumed, *submitted]))
+        progress.start(len(waiting))
+        engine.wait(waiting, first.done)
+        return _merge([run.summary for run in runs.values()])
+    finally:
+        engine.close()
+
+
+def _merge(summaries: list[Summary]) -> Summary:
+    total = Summary()
+    for part in summaries:
+        total.new += part.new
+        total.drafted += part.drafted
+        total.queued += part.queued
+        total.skipped.update(part.skipped)
+        total.failed.update(part.failed)
+        total.tokens += part.tokens
+        total.cost = round(total.cost + part.cost, 6)
+        total.feeds += part.feeds
+        total.stories += part.stories
+    return total
+
+
+def _open_state(settings: Settings):
     from ..api import open_store
-    from ..wordpress import open_client
-    settings.require_llm()
-    settings.require_wordpress()
-    client = open_client(settings)
+    from ..state.limits import Limits
+    store = open_store(settings)
+    return store, Limits(store)
+
+
+def _open_client(site, settings: Settings, shared):
+    from .. import workflows
+    return workflows.open_site_client(site, settings, shared)
+
+
+def _implicit(site, client):
+    return client if site is None or site.implicit else None
+
+
+def _job_site(site) -> str:
+    return "" if site is None or site.implicit else site.name
+
+
+def _prepare_site(site, settings: Settings, options: RunOptions, shared):
+    """Everything that can be wrong with a site's configuration, found before a token is
+    spent: its client (auth checked) and the pipeline options (category, status)."""
+    site_settings = site.settings(settings)
+    site_settings.require_llm()
+    site_settings.require_wordpress()
+    client = _open_client(site, settings, shared)
     try:
         client.check_auth()
     except WordPressError as err:     # wrong password, not WordPress: fix the settings
-        raise ConfigError(str(err), reason=err.reason) from None
+        raise ConfigError(f"site {site.name}: {err}" if not site.implicit else str(err),
+                          reason=err.reason) from None
+    return client, _site_options(site_settings, client)
+
+
+def _site_options(site_settings: Settings, client) -> pipeline.Options:
     categories = tuple(getattr(client, "category_names", lambda: [])())
-    pipeline_options = pipeline.Options(
-        status=settings.default_status, category=settings.default_category,
-        categories=categories, seo_plugin=settings.seo_plugin)
-    return client, pipeline_options, open_store(settings)
+    return pipeline.Options(
+        status=site_settings.default_status, category=site_settings.default_category,
+        categories=categories, seo_plugin=site_settings.seo_plugin)
+
+
+def _site_run(settings, options, store, engine, site, shared) -> "_Run":
+    """A worker's poller for one site (made at its first scheduled poll)."""
+    client = engine.client_for(_job_site(site))
+    return _Run(settings, options, Progress(), store, engine,
+                _site_options(site.settings(settings), client), site)
 
 
 class _Run:
     def __init__(self, settings: Settings, options: RunOptions, progress: Progress, store,
-                 engine, pipeline_options: pipeline.Options):
+                 engine, pipeline_options: pipeline.Options, site=None):
         self.settings, self.options, self.progress = settings, options, progress
         self.store, self.engine, self.pipeline_options = store, engine, pipeline_options
+        self.site = _job_site(site)
         self.summary = Summary()
         self.brief = Brief(min_words=options.min_words or settings.min_words)
 
@@ -324,7 +453,8 @@ class _Run:
         story = group_id([item])
         kind = "skipped" if err.reason == "no_link" else "failed"
         self.store.mark_source(story, item.link, "", item.title)
-        self.store.record_outcome(story, Outcome(kind, reason=err.reason, error=str(err)))
+        self.store.record_outcome(story, Outcome(kind, reason=err.reason, error=str(err)),
+                                  site=self.site or "default")
         self.store.mark_item(item.feed_url, item.guid, story, item.link, item.title,
                              item.published)
         self.done(Failure(story, kind, err.reason, str(err), item.title, item.link))
@@ -337,7 +467,7 @@ class _Run:
             log.info("story %s: %d items grouped (%s)", story, len(group),
                      ", ".join(s.label for s in sources))
         return StoryJob(story_id=story, sources=tuple(sources), brief=self.brief,
-                        options=self.pipeline_options,
+                        options=self.pipeline_options, site=self.site,
                         titles=tuple(item.title for item, _ in group))
 
     # --- retry -------------------------------------------------------------------------------
@@ -346,6 +476,8 @@ class _Run:
         submitted = []
         for story in self.store.failed_story_ids():
             job = self.engine.last_job(story)
+            if job is not None and job.site != self.site:
+                continue                    # another site's story: its own run retries it
             if job is not None:
                 retry = replace(job, attempt=self.engine.attempts(story),
                                 options=self.pipeline_options)
