@@ -75,6 +75,15 @@ def with_common(f):
     return f
 
 
+site_option = click.option("--site", default=None,
+                           help="The site of the sites file (PUBLISHER_SITES) to work on.")
+
+
+def _for_site(settings, site):
+    from .sites import settings_for
+    return run(lambda: settings_for(settings, site))
+
+
 @click.group()
 @click.version_option(__version__, prog_name="publisher")
 def main():
@@ -97,15 +106,17 @@ def main():
 @click.option("--allow-insecure-http", is_flag=True, help="Allow credentials over plain HTTP to a non-local site (lab only).")
 @click.option("--update", is_flag=True, help="Rewrite the post already drafted from these sources (default: leave it to the editor).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object per draft.")
+@site_option
 @with_common
 def draft(inputs, dry_run, out_dir, min_words, strict, status, date, image, image_alt,
-          image_credit, category, transport, allow_insecure_http, update, as_json, env_file,
-          verbose):
+          image_credit, category, transport, allow_insecure_http, update, as_json, site,
+          env_file, verbose):
     """Draft one article from INPUTS (files, URLs, or - for stdin); several inputs about the
     same story give one article crediting each."""
     from . import api, output
     from .pipeline import Options
-    settings = _overrides(_setup(verbose, env_file), transport, allow_insecure_http)
+    settings = _overrides(_for_site(_setup(verbose, env_file), site), transport,
+                          allow_insecure_http)
     options = Options(status=status or settings.default_status, date=date, strict=strict,
                       image=image, image_alt=image_alt, image_credit=image_credit,
                       category=category, seo_plugin=settings.seo_plugin)
@@ -124,11 +135,13 @@ def draft(inputs, dry_run, out_dir, min_words, strict, status, date, image, imag
 @click.option("--transport", type=click.Choice(["rest", "xmlrpc"]), default=None)
 @click.option("--allow-insecure-http", is_flag=True)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@site_option
 @with_common
-def push(folder, status, transport, allow_insecure_http, as_json, env_file, verbose):
+def push(folder, status, transport, allow_insecure_http, as_json, site, env_file, verbose):
     """Push a dry-run FOLDER (possibly hand-edited) to WordPress, exactly as it is."""
     from . import api, output
-    settings = _overrides(_setup(verbose, env_file), transport, allow_insecure_http)
+    settings = _overrides(_for_site(_setup(verbose, env_file), site), transport,
+                          allow_insecure_http)
     outcome = run(lambda: api.push(folder, settings, status=status))
     output.show(outcome, as_json=as_json, wordpress=True)
     sys.exit(output.exit_code(outcome))
@@ -136,12 +149,14 @@ def push(folder, status, transport, allow_insecure_http, as_json, env_file, verb
 
 @main.command()
 @click.option("--json", "as_json", is_flag=True)
+@site_option
 @with_common
-def doctor(as_json, env_file, verbose):
-    """Check WordPress, credentials, companion plugin, LLM and database before spending tokens."""
+def doctor(as_json, site, env_file, verbose):
+    """Check WordPress (every site of the sites file), credentials, companion plugin, LLM and
+    database before spending tokens."""
     from . import doctor as doctor_
     settings = _setup(verbose, env_file)
-    results = doctor_.run_checks(settings)
+    results = doctor_.run_checks(settings, env_file or ".env", site=site)
     if as_json:
         click.echo(json.dumps([r.__dict__ for r in results], ensure_ascii=False))
     else:
@@ -154,12 +169,15 @@ def doctor(as_json, env_file, verbose):
 @main.command()
 @click.option("--limit", default=20, show_default=True)
 @click.option("--json", "as_json", is_flag=True)
+@site_option
 @with_common
-def history(limit, as_json, env_file, verbose):
+def history(limit, as_json, site, env_file, verbose):
     """What publisher did: drafts with their links, skips and failures with their reasons."""
     from . import api
     settings = _setup(verbose, env_file)
-    rows = run(lambda: api.open_store(settings).history(limit))
+    rows = run(lambda: api.open_store(settings).history(limit if not site else limit * 20))
+    if site:
+        rows = [r for r in rows if r.get("site_name") == site][:limit]
     if as_json:
         click.echo(json.dumps(rows, ensure_ascii=False, default=str))
         return
@@ -178,10 +196,12 @@ def _overrides(settings, transport, allow_insecure_http):
     return settings
 
 
-from .cli_feeds import feed, retry, watch  # noqa: E402  (they use the helpers above)
+from .cli_feeds import feed, retry, stats, watch, worker  # noqa: E402  (they use the helpers above)
 main.add_command(feed)
 main.add_command(watch)
 main.add_command(retry)
+main.add_command(worker)
+main.add_command(stats)
 
 
 if __name__ == "__main__":  # pragma: no cover
