@@ -283,3 +283,16 @@ def test_a_failed_repair_keeps_the_article_and_says_so(fake_llm, llm):
     assert fixed == article and fake_llm.purposes() == ["fix_facts"]
     assert any(w.startswith("Réparation impossible (correction des chiffres et citations)") for w in report.warnings)
     assert len(report.untraceable) == 2 and report.usage == ()
+
+
+def test_a_thin_source_whose_article_reached_the_target_is_not_called_unpadded(fake_llm, llm):
+    # The first write is asked the full length whatever the source: 236 words of source gave
+    # 778 words, and the report still promised "l'article ne sera pas allongé par du
+    # remplissage". The editor must be told to look for filler instead.
+    thin = Source(text=" ".join(seed(REUTERS).split()[:120]))
+    article = article_from_json(article_json(take(POOL, 760)))
+    _, report = run_gate(article, [thin], BRIEF, llm)
+    assert not report.short and "expand" not in fake_llm.purposes()
+    warning = next(w for w in report.warnings if w.startswith("Source trop mince"))
+    assert "ne sera pas allongé" not in warning
+    assert f"l'article en compte pourtant {report.word_count}" in warning and "remplissage" in warning

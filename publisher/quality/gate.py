@@ -81,9 +81,18 @@ def _thin_source(run: _Run) -> None:
     available = sum(count_words(s.text) for s in run.sources)
     if available < THIN_SOURCE_RATIO * run.target:
         run.thin_source = True
-        run.warnings.append(
-            f"Source trop mince : {available} mots pour {run.target} demandés — l'article ne "
-            "sera pas allongé par du remplissage ; à compléter par la rédaction")
+        run.warnings.append(_thin_message(available, run.target))
+
+
+def _thin_message(available: int, target: int, words: int = 0) -> str:
+    """What a thin source means for the editor: a short article to complete or, when the
+    first draft already reached the target anyway, words the source cannot all support."""
+    head = f"Source trop mince : {available} mots pour {target} demandés — "
+    if words >= target:
+        return head + (f"l'article en compte pourtant {words} : vérifier qu'il ne contient "
+                       "ni remplissage ni ajout absent de la source")
+    return head + ("l'article ne sera pas allongé par du remplissage ; à compléter par la "
+                   "rédaction")
 
 
 def _clean(run: _Run) -> None:
@@ -191,6 +200,11 @@ def _report(run: _Run) -> Report:
     claims = _untraceable(run)
     issues = structure.check_structure(article)
     warnings = list(run.warnings)
+    if run.thin_source and words >= run.target:     # the promise "not padded" no longer holds
+        available = sum(count_words(s.text) for s in run.sources)
+        stale = _thin_message(available, run.target)
+        warnings = [_thin_message(available, run.target, words) if w == stale else w
+                    for w in warnings]
     if not _sources_french(run):
         warnings.append("Source en langue étrangère : les citations traduites sont à vérifier "
                         "mot à mot par la rédaction")
