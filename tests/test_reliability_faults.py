@@ -275,9 +275,6 @@ def test_a_model_answer_that_is_not_json_is_asked_again(world):
     assert len(drafts_for(world.site, outcome.draft.source_hash)) == 1
 
 
-@pytest.mark.xfail(strict=True, reason="writer/llm.py lets the openai client's JSONDecodeError "
-                                       "escape when the LLM's HTTP body is not JSON (see "
-                                       "docs/reliability.md, known gaps)")
 def test_an_llm_http_body_that_is_not_json_is_a_named_failure_or_retried(world):
     verdict = draft_through(world, len(world.stories), llm_faults=[Fault("malformed")])
     check(verdict)
@@ -318,10 +315,9 @@ def test_random_fault_schedules(world):
     assert not orphans and not doubled, (orphans, doubled)
 
 
-# LLM fault kinds in the random suite: "malformed" (an HTTP body that is not JSON) crashes the
-# writer today (xfail test above); add it back here once writer/llm.py turns it into LLMError.
+# Every fault kind hits the LLM too, "malformed" (a 200 whose HTTP body is not JSON) included.
 LLM_KINDS = ("drop_before", "drop_after", "stall", "stall_after", "status", "status_after",
-             "truncate")
+             "truncate", "malformed")
 
 
 def _zero_figures(runs: int, seed: int) -> dict:
