@@ -154,9 +154,13 @@ class Runtime:
         if self.poller_factory is None:
             return self.poller
         with self._lock:
-            if site not in self._pollers:
-                self._pollers[site] = self.poller_factory(site)
-            return self._pollers[site]
+            poller = self._pollers.get(site)
+        if poller is None:
+            # Made outside the lock: the factory asks WordPress (client_for takes the lock).
+            poller = self.poller_factory(site)
+            with self._lock:
+                poller = self._pollers.setdefault(site, poller)
+        return poller
 
 
 def open_site_client(site, settings: Settings, shared):
