@@ -200,6 +200,21 @@ def test_an_edited_content_html_wins_but_is_sanitized_again(tmp_path):
     assert read.title == draft.title
 
 
+def test_an_edit_of_the_payload_content_alone_is_not_overridden_by_the_untouched_file(tmp_path):
+    # README: "Edit content.html or payload.json". The untouched content.html used to win and
+    # the editor's payload.json edit was silently dropped.
+    draft, seo, report = sample_inputs()
+    folder = write_dry_run(tmp_path, draft, seo, report)
+    payload = json.loads((folder / "payload.json").read_text(encoding="utf-8"))
+    payload["content"] = draft.content.replace("</p>", " Relu par la rédaction.</p>", 1)
+    (folder / "payload.json").write_text(json.dumps(payload, ensure_ascii=False), "utf-8")
+    read, _ = read_dry_run(folder)
+    assert "Relu par la rédaction." in read.content
+    (folder / "content.html").write_text("<!-- wp:paragraph -->\n<p>Les deux.</p>\n"
+                                         "<!-- /wp:paragraph -->", encoding="utf-8")
+    assert "Les deux." in read_dry_run(folder)[0].content, "an edited content.html still wins"
+
+
 def test_a_folder_without_a_valid_payload_says_what_to_do(tmp_path):
     with pytest.raises(PublisherError, match="dry-run"):
         read_dry_run(tmp_path)

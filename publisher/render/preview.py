@@ -11,6 +11,7 @@ sanitized once more (a person may have edited it) and its block comments strippe
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import unicodedata
@@ -273,6 +274,13 @@ def render_preview(draft: Draft, seo: SeoMeta, report: Report, *, site_url: str 
 
 # ---------------------------------------------------------------------------- dry-run folder
 
+CONTENT_HASH = "content_html_sha256"      # content.html as written: tells an edit of it
+
+
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
 def write_dry_run(folder: Path, draft: Draft, seo: SeoMeta, report: Report, *,
                   site_url: str = "") -> Path:
     """Write a dry-run folder and return it. Files:
@@ -283,16 +291,19 @@ def write_dry_run(folder: Path, draft: Draft, seo: SeoMeta, report: Report, *,
         word_count, warnings), plus ``"seo"`` (SeoMeta fields), ``"report"``
         (``Report.to_dict()``) and ``"format": "publisher-draft/1"``.
     ``content.html`` — the Gutenberg block HTML. A person may edit it; ``publisher push DIR``
-        then uses it instead of ``payload["content"]`` (see ``read_dry_run``).
+        then uses it instead of ``payload["content"]`` (see ``read_dry_run``). Its SHA-256 as
+        written is kept in the payload (``content_html_sha256``) so that an edit of
+        ``payload["content"]`` alone is not overridden by the untouched file.
     ``preview.html`` — the editor's preview page (``render_preview``).
     """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
+    html = draft.content + "\n"
     payload = {**draft.to_dict(), "seo": asdict(seo), "report": report.to_dict(),
-               "format": FORMAT}
+               "format": FORMAT, CONTENT_HASH: _sha256(html)}
     (folder / "payload.json").write_text(json.dumps(payload, ensure_ascii=False, indent=2) + "\n",
                                          encoding="utf-8")
-    (folder / "content.html").write_text(draft.content + "\n", encoding="utf-8")
+    (folder / "content.html").write_text(html, encoding="utf-8")
     (folder / "preview.html").write_text(render_preview(draft, seo, report, site_url=site_url),
                                          encoding="utf-8")
     return folder
@@ -314,8 +325,10 @@ def read_dry_run(folder: Path) -> tuple[Draft, dict[str, Any]]:
         raise PublisherError(f"{folder / 'payload.json'} is not a {FORMAT} payload; run "
                              "`publisher draft … --dry-run` again", reason="bad_dry_run")
     edited = folder / "content.html"
-    if edited.is_file():
-        payload = {**payload, "content": edited.read_text(encoding="utf-8").strip()}
+    html = edited.read_text(encoding="utf-8") if edited.is_file() else None
+    # content.html as written is no edit: then the payload's content (maybe edited) stands.
+    if html is not None and _sha256(html) != payload.get(CONTENT_HASH):
+        payload = {**payload, "content": html.strip()}
     draft = Draft.from_dict(payload)
     clean = sanitize.clean_document(draft.content, mode="any").strip()
     return Draft.from_dict({**draft.to_dict(), "content": clean}), payload
