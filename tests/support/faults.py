@@ -76,7 +76,8 @@ class FaultProxy:
         self._pending: list[list] = []            # [fault, matches seen so far]
         self._lock = threading.Lock()
         self._stop = threading.Event()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+        self._server.proxy = self
         self._server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
         self._thread = threading.Thread(target=self._server.serve_forever,
@@ -162,80 +163,83 @@ def _error_body(status: int) -> bytes:
                                  "code": None}}).encode()
 
 
-def _handler(proxy: FaultProxy):
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
+class _Handler(BaseHTTPRequestHandler):
+    """One client connection; ``self.server.proxy`` is the FaultProxy it serves."""
 
-        def log_message(self, *args):             # keep pytest output quiet
+    protocol_version = "HTTP/1.1"
+
+    @property
+    def proxy(self) -> "FaultProxy":
+        return self.server.proxy
+
+    def log_message(self, *args):             # keep pytest output quiet
+        pass
+
+    def _any(self):
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        fault = self.proxy._take(self.command, self.path.split("?", 1)[0])
+        kind = fault.kind if fault else ""
+        if kind == "drop_before":
+            return self._drop()
+        if kind == "stall":
+            self.proxy._stop.wait(fault.seconds)
+            return self._drop()
+        if kind == "status":
+            return self._status(fault)
+        answer = self.proxy.forward(self.command, self.path, self.headers, body)
+        if kind == "drop_after":
+            return self._drop()
+        if kind == "stall_after":
+            self.proxy._stop.wait(fault.seconds)
+            return self._drop()
+        if kind == "status_after":
+            return self._status(fault)
+        self._send(*answer, fault=fault)
+
+    def _send(self, status, reason, headers, data, *, fault: Fault | None = None):
+        declared = len(data)
+        if fault and fault.kind == "malformed":
+            data = b"<br />\n<b>Fatal error</b>: " + data[: len(data) // 2]
+            declared = len(data)
+        elif fault and fault.kind == "truncate":
+            data = data[: len(data) // 2]
+        try:
+            self.send_response(status, reason)
+            for key, value in headers:
+                if key.lower() not in HOP_BY_HOP:
+                    self.send_header(key, self.proxy.rewrite(key, value))
+            self.send_header("Content-Length", str(declared))
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(data)
+                self.wfile.flush()
+        except OSError:
+            return
+        if fault and fault.kind == "truncate":
+            self._drop()
+
+    def _status(self, fault: Fault):
+        data = _error_body(fault.status)
+        try:
+            self.send_response(fault.status)
+            self.send_header("Content-Type", "application/json")
+            if fault.retry_after:
+                self.send_header("Retry-After", fault.retry_after)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+        except OSError:
             pass
 
-        def _any(self):
-            length = int(self.headers.get("Content-Length") or 0)
-            body = self.rfile.read(length) if length else b""
-            fault = proxy._take(self.command, self.path.split("?", 1)[0])
-            kind = fault.kind if fault else ""
-            if kind == "drop_before":
-                return self._drop()
-            if kind == "stall":
-                proxy._stop.wait(fault.seconds)
-                return self._drop()
-            if kind == "status":
-                return self._status(fault)
-            answer = proxy.forward(self.command, self.path, self.headers, body)
-            if kind == "drop_after":
-                return self._drop()
-            if kind == "stall_after":
-                proxy._stop.wait(fault.seconds)
-                return self._drop()
-            if kind == "status_after":
-                return self._status(fault)
-            self._send(*answer, fault=fault)
+    def _drop(self):
+        self.close_connection = True
+        try:
+            self.connection.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
 
-        def _send(self, status, reason, headers, data, *, fault: Fault | None = None):
-            declared = len(data)
-            if fault and fault.kind == "malformed":
-                data = b"<br />\n<b>Fatal error</b>: " + data[: len(data) // 2]
-                declared = len(data)
-            elif fault and fault.kind == "truncate":
-                data = data[: len(data) // 2]
-            try:
-                self.send_response(status, reason)
-                for key, value in headers:
-                    if key.lower() not in HOP_BY_HOP:
-                        self.send_header(key, proxy.rewrite(key, value))
-                self.send_header("Content-Length", str(declared))
-                self.end_headers()
-                if self.command != "HEAD":
-                    self.wfile.write(data)
-                    self.wfile.flush()
-            except OSError:
-                return
-            if fault and fault.kind == "truncate":
-                self._drop()
-
-        def _status(self, fault: Fault):
-            data = _error_body(fault.status)
-            try:
-                self.send_response(fault.status)
-                self.send_header("Content-Type", "application/json")
-                if fault.retry_after:
-                    self.send_header("Retry-After", fault.retry_after)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-            except OSError:
-                pass
-
-        def _drop(self):
-            self.close_connection = True
-            try:
-                self.connection.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-
-        do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_HEAD = _any
-
-    return Handler
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_HEAD = _any
 
 
 # --- schedules --------------------------------------------------------------------------------
