@@ -43,6 +43,9 @@ def draft(request: DraftRequest, settings: Settings | None = None, *, stdin=None
         client, options = _connect(settings, options)
     store = open_store(settings)
     story = pipeline.story_hash(sources)
+    first = sources[0]          # so that `history` names what each outcome was about
+    store.mark_source(story, next((s.url for s in sources if s.url), ""), story,
+                      first.title or {"-": "stdin"}.get(first.origin, first.origin))
     existing = already_drafted(client, story, store, settings.wp_url) if client else None
     if existing is not None and not request.update:   # an editor may be working on it
         outcome = Outcome("skipped", reason="already_drafted", post=existing)

@@ -126,3 +126,11 @@ def test_a_database_that_cannot_be_reached_is_a_one_line_configuration_error(
         assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
         assert "s3cretpw" not in result.stderr
     assert smart_llm.requests == []
+
+
+def test_history_names_what_each_draft_was_about(llm_env, tmp_path):
+    # Outcomes of `draft` had no source: a failure in `history` named nothing at all.
+    assert run(["draft", str(SEED_000), "--dry-run", "--out", str(tmp_path / "d")], llm_env,
+               cwd=tmp_path).returncode == 0
+    rows = json.loads(run(["history", "--json"], llm_env, cwd=tmp_path).stdout)
+    assert rows[0]["kind"] == "dry_run" and rows[0]["title"] == str(SEED_000)
