@@ -631,13 +631,15 @@ def queue_depth(settings: Settings) -> dict:
     without starting an engine."""
     from dbos import DBOSClient
     from .state.db import engine_url
+    depth: dict = {"queued": 0, "running": 0, "sites": {}, "workers": {}}
+    if not _engine_tables_exist(settings):
+        return depth                        # no workflow ever ran on this database
     client = DBOSClient(system_database_url=engine_url(settings.db), application_name=APP_NAME)
     try:
         rows = client.list_workflows(status=["ENQUEUED", "PENDING"], name="publisher.story",
                                      load_input=False, load_output=False)
     finally:
         client.destroy()
-    depth: dict = {"queued": 0, "running": 0, "sites": {}, "workers": {}}
     for row in rows:
         key = "queued" if row.status == "ENQUEUED" else "running"
         depth[key] += 1
@@ -646,6 +648,17 @@ def queue_depth(settings: Settings) -> dict:
         if key == "running" and row.executor_id:
             depth["workers"][row.executor_id] = depth["workers"].get(row.executor_id, 0) + 1
     return depth
+
+
+def _engine_tables_exist(settings: Settings) -> bool:
+    from sqlalchemy import inspect
+    from .state.db import make_engine
+    engine = make_engine(settings.db)
+    try:
+        schema = "dbos" if engine.dialect.name == "postgresql" else None
+        return inspect(engine).has_table("workflow_status", schema=schema)
+    finally:
+        engine.dispose()
 
 
 def dbos_config(settings: Settings, executor: str) -> dict:
