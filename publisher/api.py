@@ -52,8 +52,12 @@ def draft(request: DraftRequest, settings: Settings | None = None, *, stdin=None
         store.record_outcome(story, outcome)
         return outcome
     llm = make_llm(settings, store, story)
-    article, usage = pipeline.write(sources, brief, llm)
-    prepared = pipeline.finish(article, usage, sources, brief, llm, options)
+    try:
+        article, usage = pipeline.write(sources, brief, llm)
+        prepared = pipeline.finish(article, usage, sources, brief, llm, options)
+    except PublisherError as err:           # history must say why, as for feed stories
+        store.record_outcome(story, Outcome("failed", reason=err.reason, error=str(err)))
+        raise
     if client is None or (options.strict and prepared.report.short):
         outcome = _dry_run(prepared, request, settings, store, story)
         if options.strict and prepared.report.short:

@@ -134,3 +134,17 @@ def test_history_names_what_each_draft_was_about(llm_env, tmp_path):
                cwd=tmp_path).returncode == 0
     rows = json.loads(run(["history", "--json"], llm_env, cwd=tmp_path).stdout)
     assert rows[0]["kind"] == "dry_run" and rows[0]["title"] == str(SEED_000)
+
+
+def test_a_failed_llm_call_is_in_the_history(llm_env, tmp_path):
+    import socket
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**llm_env, "OPENAI_BASE_URL": f"http://127.0.0.1:{port}/v1",
+           "PUBLISHER_LLM_RETRIES": "0"}
+    result = run(["draft", str(SEED_000), "--dry-run"], env, cwd=tmp_path)
+    assert result.returncode == 1 and result.stderr.startswith("Error: cannot reach the LLM")
+    rows = json.loads(run(["history", "--json"], env, cwd=tmp_path).stdout)
+    assert rows[0]["kind"] == "failed" and rows[0]["reason"].startswith("llm"), rows[0]
+    assert rows[0]["error"].startswith("cannot reach the LLM")
