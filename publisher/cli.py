@@ -125,7 +125,9 @@ def draft(inputs, dry_run, out_dir, min_words, strict, status, date, image, imag
     request = api.DraftRequest(tuple(inputs), dry_run=dry_run, out_dir=out_dir or "",
                                min_words=min_words, update=update, options=options)
     outcome = run(lambda: api.draft(request, settings, stdin=sys.stdin))
-    output.show(outcome, as_json=as_json, wordpress=settings.wordpress_configured and not dry_run)
+    # "wordpress" says whether a push was possible: --dry-run with a site is a choice, not a
+    # missing setting (the summary told the editor to configure a site already configured).
+    output.show(outcome, as_json=as_json, wordpress=settings.wordpress_configured)
     sys.exit(output.exit_code(outcome))
 
 

@@ -148,3 +148,13 @@ def test_a_failed_llm_call_is_in_the_history(llm_env, tmp_path):
     rows = json.loads(run(["history", "--json"], env, cwd=tmp_path).stdout)
     assert rows[0]["kind"] == "failed" and rows[0]["reason"].startswith("llm"), rows[0]
     assert rows[0]["error"].startswith("cannot reach the LLM")
+
+
+def test_a_dry_run_asked_on_a_configured_site_does_not_say_the_site_is_missing(llm_env, tmp_path):
+    env = {**llm_env, "WP_URL": "https://redaction.example", "WP_USERNAME": "auteur",
+           "WP_APP_PASSWORD": "abcd efgh ijkl mnop qrst uvwx"}     # never contacted: dry run
+    result = run(["draft", str(SEED_000), "--dry-run", "--out", str(tmp_path / "d")], env,
+                 cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("Dry run: nothing pushed.\n")
+    assert "not configured" not in result.stdout
