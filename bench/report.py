@@ -1,5 +1,7 @@
-"""BENCHMARKS.md from one run's figures. The hand-written analysis between the markers
-``<!-- notes -->`` and ``<!-- /notes -->`` of the previous file is kept as it was."""
+"""BENCHMARKS.md from one run's figures. Of the previous file, two things are kept as they
+were: the hand-written analysis between the markers ``<!-- notes -->`` and ``<!-- /notes -->``,
+and every ``## `` section this module does not write (other benchmarks, such as
+bench/scale.py's "Scale-out (workers)", append their own)."""
 
 from __future__ import annotations
 
@@ -14,11 +16,21 @@ STARTUP_TARGET = 0.300
 NOTES = re.compile(r"<!-- notes -->.*?<!-- /notes -->", re.S)
 
 
+OURS = ("Summary", "1. ", "2. ", "3. ", "4. ", "5. ", "6. ", "Analysis")
+
+
 def render(results: dict, previous: Path) -> str:
+    old = previous.read_text(encoding="utf-8") if previous.is_file() else ""
     parts = [_header(results), _summary(results), _articles(results), _overhead(results),
              _llm(results), _wordpress(results), _feed(results), _startup_memory(results),
-             _notes(previous)]
+             _notes(old), *_others(old)]
     return "\n\n".join(p.strip() for p in parts if p) + "\n"
+
+
+def _others(old: str) -> list[str]:
+    """The previous file's ``## `` sections written by someone else, in their order."""
+    sections = re.split(r"\n(?=## )", old)[1:]
+    return [sec for sec in sections if not sec[3:].startswith(OURS)]
 
 
 # --- helpers ---------------------------------------------------------------------------------
@@ -307,8 +319,7 @@ def _startup_memory(r: dict) -> str:
             _table(["seed", "peak RSS MiB", "process s", "exit"], rows))
 
 
-def _notes(previous: Path) -> str:
-    old = previous.read_text(encoding="utf-8") if previous.is_file() else ""
+def _notes(old: str) -> str:
     found = NOTES.search(old)
     body = found.group(0) if found else ("<!-- notes -->\n(Analysis: edit between these "
                                          "markers; bench/run.py keeps it.)\n<!-- /notes -->")
