@@ -53,12 +53,17 @@ def _fail(err: Exception) -> None:
     sys.exit(2 if isinstance(err, config) else 1)
 
 
-def run(fn):
-    """Call the library; turn its errors into one line on stderr and an exit code."""
+def run(fn, *, as_json: bool = False):
+    """Call the library; turn its errors into one line on stderr and an exit code. With
+    ``as_json`` a failure is also one JSON object on stdout: a script reading it gets
+    {"outcome": "failed", "reason", "error"} rather than nothing."""
     from .errors import PublisherError
     try:
         return fn()
     except PublisherError as err:
+        if as_json:
+            click.echo(json.dumps({"outcome": "failed", "reason": err.reason,
+                                   "error": str(err)}, ensure_ascii=False))
         _fail(err)
 
 
@@ -124,7 +129,7 @@ def draft(inputs, dry_run, out_dir, min_words, strict, status, date, image, imag
         _fail(click.UsageError("--status future needs --date (e.g. 2026-12-01T08:00:00)"))
     request = api.DraftRequest(tuple(inputs), dry_run=dry_run, out_dir=out_dir or "",
                                min_words=min_words, update=update, options=options)
-    outcome = run(lambda: api.draft(request, settings, stdin=sys.stdin))
+    outcome = run(lambda: api.draft(request, settings, stdin=sys.stdin), as_json=as_json)
     # "wordpress" says whether a push was possible: --dry-run with a site is a choice, not a
     # missing setting (the summary told the editor to configure a site already configured).
     output.show(outcome, as_json=as_json, wordpress=settings.wordpress_configured)
@@ -144,7 +149,7 @@ def push(folder, status, transport, allow_insecure_http, as_json, site, env_file
     from . import api, output
     settings = _overrides(_for_site(_setup(verbose, env_file), site), transport,
                           allow_insecure_http)
-    outcome = run(lambda: api.push(folder, settings, status=status))
+    outcome = run(lambda: api.push(folder, settings, status=status), as_json=as_json)
     output.show(outcome, as_json=as_json, wordpress=True)
     sys.exit(output.exit_code(outcome))
 

@@ -158,3 +158,14 @@ def test_a_dry_run_asked_on_a_configured_site_does_not_say_the_site_is_missing(l
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("Dry run: nothing pushed.\n")
     assert "not configured" not in result.stdout
+
+
+def test_json_output_of_a_failure_is_one_object_too(llm_env, tmp_path):
+    result = run(["draft", str(tmp_path / "absent.txt"), "--json"], llm_env, cwd=tmp_path)
+    assert result.returncode == 1
+    data = json.loads(result.stdout)
+    assert (data["outcome"], data["reason"]) == ("failed", "not_found")
+    assert data["error"] in result.stderr
+    pushed = run(["push", str(tmp_path), "--json"], {**llm_env, "WP_URL": "https://x.example",
+                 "WP_USERNAME": "a", "WP_APP_PASSWORD": "b"}, cwd=tmp_path)
+    assert pushed.returncode == 1 and json.loads(pushed.stdout)["reason"] == "bad_dry_run"
