@@ -133,6 +133,7 @@ class Runtime:
     poller_factory: Any = None             # site name → poller (workers poll every site)
     _clients: dict = field(default_factory=dict)
     _pollers: dict = field(default_factory=dict)
+    _authors: dict = field(default_factory=dict)
     _lock: Any = field(default_factory=threading.Lock)
 
     def site_settings(self, site: str) -> Settings:
@@ -149,6 +150,19 @@ class Runtime:
                 self._clients[site] = open_site_client(self.sites[site], self.settings,
                                                        self.shared)
             return self._clients[site]
+
+    def author_id(self, site: str, login: str) -> int | None:
+        """The user id of ``login`` on ``site`` (among the users who can write), once."""
+        key = (site, login)
+        if key not in self._authors:
+            users = self.client_for(site).api.call(
+                "GET", "/wp/v2/users", params={"slug": login, "who": "authors",
+                                               "_fields": "id,slug"}, what="finding the author")
+            found = [u["id"] for u in users if u.get("slug") == login]
+            if not found:
+                log.warning("site %s: author %r is not a user who can write there", site, login)
+            self._authors[key] = found[0] if found else None
+        return self._authors[key]
 
     def poller_for(self, site: str):
         if self.poller_factory is None:
@@ -276,10 +290,28 @@ def _push_tx(story_id: str, draft: Draft, status: str, site: str = "") -> PostRe
     # "publish" found only in a payload.
     post = rt.client_for(site).create_post(draft, status=status)
     crash_point("after_post_created")
+    _file_under_author(rt, site, post)
     rt.datasource.sql_session().execute(
         _post_upsert(rt.store.dialect, rt.site_settings(site).wp_url, story_id,
                      draft.source_hash, post))
     return post
+
+
+def _file_under_author(rt: Runtime, site: str, post: PostResult) -> None:
+    """The site's ``author`` (a WordPress login) becomes the post's author. Needs a ``user``
+    allowed to edit others' posts (Editor); otherwise the post stays under ``user``, with a
+    warning. Setting it again on a replayed step changes nothing."""
+    wanted = rt.sites[site].author if site in rt.sites else ""
+    client = rt.client_for(site)
+    if not wanted or not hasattr(client, "api"):
+        return
+    try:
+        author_id = rt.author_id(site, wanted)
+        if author_id:
+            client.api.call("POST", f"/wp/v2/posts/{post.id}", json={"author": author_id},
+                            what=f"filing the post under {wanted}")
+    except PublisherError as err:
+        log.warning("site %s: post %s left under its creator: %s", site, post.id, err)
 
 
 def _post_upsert(dialect: str, site: str, story_id: str, source_hash: str, post: PostResult):
