@@ -28,6 +28,7 @@ class DraftRequest:
     out_dir: str = ""
     min_words: int | None = None
     update: bool = False          # rewrite the post already drafted from these same sources
+    keep_status: bool = False     # --update without --status: the post keeps its status
     options: pipeline.Options = field(default_factory=pipeline.Options)
 
 
@@ -64,8 +65,10 @@ def draft(request: DraftRequest, settings: Settings | None = None, *, stdin=None
             raise strict_failure(prepared.report, outcome.folder)
         return outcome
     try:
+        # An editor may have moved the post on (pending review): a rewrite leaves that be.
+        status = None if request.keep_status and existing is not None else options.status
         return _push(client, prepared.draft, store, story, settings, prepared.seo,
-                     prepared.report, status=options.status, known=existing)
+                     prepared.report, status=status, known=existing)
     except PublisherError as err:          # the article is paid for: never lose it
         raise _saved_for_later(err, prepared, request, settings) from None
 

@@ -128,7 +128,8 @@ def draft(inputs, dry_run, out_dir, min_words, strict, status, date, image, imag
     if options.status == "future" and not date:
         _fail(click.UsageError("--status future needs --date (e.g. 2026-12-01T08:00:00)"))
     request = api.DraftRequest(tuple(inputs), dry_run=dry_run, out_dir=out_dir or "",
-                               min_words=min_words, update=update, options=options)
+                               min_words=min_words, update=update,
+                               keep_status=update and status is None, options=options)
     outcome = run(lambda: api.draft(request, settings, stdin=sys.stdin), as_json=as_json)
     # "wordpress" says whether a push was possible: --dry-run with a site is a choice, not a
     # missing setting (the summary told the editor to configure a site already configured).

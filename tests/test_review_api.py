@@ -169,3 +169,20 @@ def test_json_output_of_a_failure_is_one_object_too(llm_env, tmp_path):
     pushed = run(["push", str(tmp_path), "--json"], {**llm_env, "WP_URL": "https://x.example",
                  "WP_USERNAME": "a", "WP_APP_PASSWORD": "b"}, cwd=tmp_path)
     assert pushed.returncode == 1 and json.loads(pushed.stdout)["reason"] == "bad_dry_run"
+
+
+@pytest.mark.wordpress
+def test_update_without_status_keeps_the_status_the_editor_gave(llm_env, tmp_path, wp_site):
+    # --update sent the default status: a post put up for review (pending) went back to draft.
+    env = {**llm_env, **_wp_env(wp_site)}
+    seed = _unique_seed(tmp_path)
+    first = json.loads(run(["draft", str(seed), "--status", "pending", "--json"], env,
+                           cwd=tmp_path).stdout)
+    assert (first["outcome"], first["status"]) == ("drafted", "pending")
+    updated = run(["draft", str(seed), "--update", "--json"], env, cwd=tmp_path)
+    assert updated.returncode == 0, updated.stderr
+    data = json.loads(updated.stdout)
+    assert (data["id"], data["status"]) == (first["id"], "pending")
+    asked = json.loads(run(["draft", str(seed), "--update", "--status", "draft", "--json"],
+                           env, cwd=tmp_path).stdout)
+    assert (asked["id"], asked["status"]) == (first["id"], "draft"), "an explicit status wins"
