@@ -83,29 +83,44 @@ def finish(article: Article, write_usage: list[Usage], sources: list[Source], br
     return Prepared(article, seo, report, draft)
 
 
-# Checks a rewrite can fix without new facts; the rest (Flesch, length…) are the sources' own.
-SEO_REPAIRABLE = ("keyphrase_in_introduction", "keyphrase_in_subheadings", "keyphrase_density",
-                  "keyphrase_in_meta_description", "meta_description_length",
-                  "sentence_length", "transition_words", "passive_voice", "paragraph_length",
-                  "subheading_distribution")
+# Checks a rewrite of the text can fix without new facts (Flesch, length… are the sources'
+# own). The whole article is rewritten only when one of them is red: that call costs as much
+# as the first draft.
+SEO_TEXT_REPAIRABLE = ("keyphrase_in_introduction", "keyphrase_in_subheadings",
+                       "keyphrase_density", "sentence_length", "transition_words",
+                       "passive_voice", "paragraph_length", "subheading_distribution")
+# Checks that a small meta-only call fixes (a few dozen output tokens).
+SEO_META_REPAIRABLE = ("keyphrase_in_title", "meta_title_width", "keyphrase_in_meta_description",
+                       "meta_description_length")
 
 
 def seo_stage(article: Article, report: Report, sources: list[Source], brief: Brief, llm,
               options: Options) -> tuple[Article, SeoMeta, Report]:
-    """Build and check the SEO layer; fix deterministically, then try one repair call that is
-    kept only if it makes the checks better without hurting the quality gate."""
+    """Build and check the SEO layer; fix deterministically, then try one repair call (the
+    whole text when a text check is red, else the meta fields only), kept only if it makes
+    the checks better without hurting the quality gate."""
     from .seo.checks import failing
     from .seo.fix import repair_instructions
 
     article, seo, fixes, checks = _seo_pass(article, sources, brief, options)
     report = replace(report, repairs=(*report.repairs, *fixes))
-    todo = [c for c in failing(checks) if c in SEO_REPAIRABLE]
-    if llm is not None and todo:
+    kind = seo_repair_kind(checks)
+    if llm is not None and kind:
+        todo = [c for c in failing(checks) if c in SEO_TEXT_REPAIRABLE + SEO_META_REPAIRABLE]
         article, seo, report, checks = _seo_repair(
             article, seo, report, checks, repair_instructions(todo, seo.keyphrase),
-            sources, brief, llm, options)
+            sources, brief, llm, options, whole_text=kind == "text")
     return article, seo, replace(report, checks=(*report.checks, *_explained(
         article, seo, checks, sources)))
+
+
+def seo_repair_kind(checks) -> str:
+    """"text" (rewrite the article), "meta" (the meta fields only) or "" (no call)."""
+    if any(c.id in SEO_TEXT_REPAIRABLE and c.status == "bad" for c in checks):
+        return "text"
+    if any(c.id in SEO_META_REPAIRABLE and c.status != "good" for c in checks):
+        return "meta"
+    return ""
 
 
 def _seo_pass(article, sources, brief, options):
@@ -121,13 +136,17 @@ def _seo_pass(article, sources, brief, options):
     return article, seo, fixes, seo_checks(article, seo, min_words=brief.min_words)
 
 
-def _seo_repair(article, seo, report, checks, instructions, sources, brief, llm, options):
+def _seo_repair(article, seo, report, checks, instructions, sources, brief, llm, options, *,
+                whole_text: bool):
     from .errors import LLMError
     from .quality.gate import run_gate
-    from .writer.write import revise_for_seo
+    from .writer.write import revise_for_seo, suggest_meta
 
     try:
-        revised, usage = revise_for_seo(article, instructions, sources, brief, llm)
+        if whole_text:
+            revised, usage = revise_for_seo(article, instructions, sources, brief, llm)
+        else:
+            revised, usage = suggest_meta(article, seo.keyphrase, instructions, llm)
     except LLMError as err:
         note = f"Réparation SEO non appliquée : le modèle a échoué ({err.reason})."
         return article, seo, replace(report, warnings=(*report.warnings, note)), checks

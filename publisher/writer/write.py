@@ -19,6 +19,7 @@ import json
 import logging
 import math
 import re
+from dataclasses import replace
 from importlib import resources
 from string import Template
 
@@ -252,6 +253,26 @@ def revise_for_seo(article: Article, instructions: list[str], sources: list[Sour
     data, usages = _ask(llm, _messages(user), ARTICLE_SCHEMA, "seo_fix",
                         _max_tokens(_length().article_words(article)))
     return article_from_json(data), merge_usage(usages, llm.model, "seo_fix")
+
+
+META_SCHEMA = {
+    "type": "object", "additionalProperties": False,
+    "required": ["meta_title", "meta_description"],
+    "properties": {"meta_title": {"type": "string"}, "meta_description": {"type": "string"}},
+}
+
+
+def suggest_meta(article: Article, keyphrase: str, instructions: list[str],
+                 llm: LLM) -> tuple[Article, Usage]:
+    """A small call for the meta title and description only (the article is not rewritten):
+    the article comes back with new suggestions, which seo/ checks like any other."""
+    user = _template("meta.txt").substitute(
+        instructions="\n".join(f"- {i}" for i in instructions), keyphrase=_data(keyphrase),
+        article=_article_data(article))
+    data, usages = _ask(llm, _messages(user), META_SCHEMA, "seo_meta", 400)
+    suggestions = replace(article.suggestions, meta_title=_plain(data.get("meta_title")),
+                          meta_description=_plain(data.get("meta_description")))
+    return replace(article, suggestions=suggestions), merge_usage(usages, llm.model, "seo_meta")
 
 
 # --- JSON ⇄ Article ----------------------------------------------------------------------------

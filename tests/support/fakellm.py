@@ -825,6 +825,10 @@ def make_smart_handler(*, words: int | None = None, lang: str = "fr", invent: bo
                                      _between(prompt, "ÉLÉMENTS INTROUVABLES") or []))
         if purpose == "seo_fix":
             return Reply(json=_seo_revised(_between(prompt, "ARTICLE") or {}, prompt))
+        if purpose == "seo_meta":
+            revised = _seo_revised(_between(prompt, "ARTICLE") or {}, prompt)
+            return Reply(json={"meta_title": revised.get("meta_title", ""),
+                               "meta_description": revised.get("meta_description", "")})
         return Reply(status=400, error=f"smart_handler: no answer for purpose {purpose!r}")
     return handler
 
@@ -857,7 +861,7 @@ def _expanded(prompt: str, sources: str) -> dict:
 def _seo_revised(article: dict, prompt: str) -> dict:
     """What a careful model does with the SEO instructions: the keyphrase named in them goes
     into the subheadings that lack it; nothing else changes (no fact is added)."""
-    match = re.search(r"requête cible « (.+?) »", prompt)
+    match = re.search(r"requête cible (?:est )?« (.+?) »", prompt)
     if not match:
         return article
     keyphrase = match.group(1)
