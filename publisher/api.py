@@ -162,8 +162,23 @@ def _connect(settings: Settings, options: pipeline.Options):
     client = open_client(settings)
     client.check_auth()
     categories = tuple(getattr(client, "category_names", lambda: [])())
+    category = options.category or settings.default_category
+    _check_category(category, categories)
     return client, replace(options, categories=categories or options.categories,
-                           category=options.category or settings.default_category)
+                           category=category)
+
+
+def _check_category(name: str, categories: tuple[str, ...]) -> None:
+    """A category that does not exist would be dropped from the post after the tokens are
+    spent (categories are never created). Only a complete list (under the 100 that one page
+    holds) can prove it absent."""
+    from .wordpress.terms import normalize
+    if not name or not categories or len(categories) >= 100:
+        return
+    if normalize(name) not in {normalize(c) for c in categories}:
+        raise ConfigError(f"category {name!r} does not exist on the site (it has: "
+                          f"{', '.join(sorted(categories))}); fix --category or "
+                          "PUBLISHER_CATEGORY, or create it in WordPress")
 
 
 def already_drafted(client, source_hash: str, store=None, site: str = "") -> PostResult | None:

@@ -186,3 +186,17 @@ def test_update_without_status_keeps_the_status_the_editor_gave(llm_env, tmp_pat
     asked = json.loads(run(["draft", str(seed), "--update", "--status", "draft", "--json"],
                            env, cwd=tmp_path).stdout)
     assert (asked["id"], asked["status"]) == (first["id"], "draft"), "an explicit status wins"
+
+
+@pytest.mark.wordpress
+def test_a_category_the_site_does_not_have_is_refused_before_any_token(
+        llm_env, tmp_path, wp_site, smart_llm):
+    # It was dropped from the post after the LLM was paid, while --json still reported it.
+    env = {**llm_env, **_wp_env(wp_site)}
+    result = run(["draft", str(SEED_000), "--category", "Inexistante", "--update"], env,
+                 cwd=tmp_path)
+    assert result.returncode == 2 and "category 'Inexistante' does not exist" in result.stderr
+    assert result.stderr.count("\n") == 1 and smart_llm.requests == []
+    folded = run(["draft", str(_unique_seed(tmp_path)), "--category", "politique", "--json"],
+                 env, cwd=tmp_path)                       # case and accents do not matter
+    assert folded.returncode == 0, folded.stderr
