@@ -2,7 +2,11 @@
 transition words, passive voice and syllables.
 
 Everything here is a deterministic approximation tuned on news French; each helper says what it
-gets wrong. The word lists are ours (written for this project), modelled on the categories Yoast
+gets wrong. The helpers are pure functions of a string, and the SEO stage asks them the same
+questions many times per article (every keyphrase candidate, every check, before and after each
+fix), so the costly ones keep a bounded memo keyed by that string (``functools.lru_cache``:
+thread-safe, and the same answer as computing afresh). Those that return lists hand out a new
+list each time, so a caller may change it freely. The word lists are ours (written for this project), modelled on the categories Yoast
 SEO supports for French (function words, transition words, periphrastic passive).
 """
 
@@ -10,6 +14,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 from ..quality.length import count_words, visible
 
@@ -19,6 +24,23 @@ _APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "`": "'", "´": "'", "ʼ":
                               "\u00a0": " ", "\u202f": " ", "\u2009": " "})
 _LIGATURES = {"œ": "oe", "Œ": "OE", "æ": "ae", "Æ": "AE"}
 _TOKEN = re.compile(r"[^\W_]+")
+# Bounded memos: an article has a few hundred distinct sentences and words; a feed run sees many
+# articles, and old entries give way to new ones.
+_TEXTS = 16384
+_WORDS = 65536
+
+
+class _Marks(dict):
+    """code point → None for a combining mark (dropped by ``str.translate``), itself otherwise;
+    filled as characters are met, so folding is one C-level pass instead of a Python loop."""
+
+    def __missing__(self, code: int) -> int | None:
+        value = None if unicodedata.combining(chr(code)) else code
+        self[code] = value
+        return value
+
+
+_STRIP_MARKS = _Marks()
 
 
 def normalize_spaces(text: str) -> str:
@@ -26,34 +48,49 @@ def normalize_spaces(text: str) -> str:
     return text.translate(_APOSTROPHES)
 
 
+@lru_cache(maxsize=_TEXTS)
 def fold(text: str) -> str:
     """Lowercase, accents and ligatures removed, apostrophes and spaces normalized: the form in
     which « l’OTAN », « L'Otan » and « l'otan » compare equal."""
+    if text.isascii() and "`" not in text:     # nothing to normalize or strip
+        return text.lower()
     text = normalize_spaces(text)
     for lig, plain in _LIGATURES.items():
         text = text.replace(lig, plain)
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
+    return unicodedata.normalize("NFKD", text).translate(_STRIP_MARKS).lower()
 
 
 def tokens(text: str) -> list[str]:
     """Folded word tokens; apostrophes and hyphens separate tokens (l’OTAN → l, otan), so an
     elided article never hides the word behind it."""
-    return _TOKEN.findall(fold(visible(text)))
+    return list(token_tuple(text))
+
+
+@lru_cache(maxsize=_TEXTS)
+def token_tuple(text: str) -> tuple[str, ...]:
+    """``tokens(text)`` as a shared, immutable tuple (no copy: for hot loops)."""
+    return tuple(_TOKEN.findall(fold(visible(text))))
 
 
 def phrase_count(text_tokens: list[str], phrase: str) -> int:
     """How many times ``phrase`` occurs as a run of whole tokens in ``text_tokens``."""
-    wanted = tokens(phrase)
+    wanted = token_tuple(phrase)
     n = len(wanted)
     if not n:
         return 0
-    return sum(1 for i in range(len(text_tokens) - n + 1) if text_tokens[i:i + n] == wanted)
+    first, last = wanted[0], len(text_tokens) - n
+    count, i = 0, -1
+    while True:                          # only where the first token matches: list.index is C
+        try:
+            i = text_tokens.index(first, i + 1, last + 1)
+        except ValueError:
+            return count
+        count += n == 1 or tuple(text_tokens[i + 1:i + n]) == wanted[1:]
 
 
 def contains_phrase(text: str, phrase: str) -> bool:
     """``phrase`` appears verbatim in ``text``, case, accents and apostrophes aside."""
-    return phrase_count(tokens(text), phrase) > 0
+    return phrase_count(token_tuple(text), phrase) > 0
 
 
 # --- stop words -----------------------------------------------------------------------------
@@ -81,14 +118,20 @@ dit dire declare a-t-il selon-lui
 ELISIONS = frozenset("l d j m n s t c qu jusqu lorsqu puisqu quoiqu presqu quelqu".split())
 
 
+@lru_cache(maxsize=_WORDS)
 def is_stop(word: str) -> bool:
     return fold(word).strip("'") in STOP_WORDS
 
 
 def content_words(phrase: str) -> list[str]:
     """The phrase's folded tokens that are not stop words (at least the last token)."""
-    toks = tokens(phrase)
-    kept = [t for t in toks if t not in STOP_WORDS]
+    return list(_content_words(phrase))
+
+
+@lru_cache(maxsize=_WORDS)
+def _content_words(phrase: str) -> tuple[str, ...]:
+    toks = token_tuple(phrase)
+    kept = tuple(t for t in toks if t not in STOP_WORDS)
     return kept or toks[-1:]
 
 
@@ -100,10 +143,19 @@ _ABBREVIATIONS = frozenset(fold(a) for a in
 _SENTENCE_END = re.compile(r"[.!?…]+(?:\s*[»”\")])?(?=\s+[«\"“(]?\s*[A-ZÀ-ÖØ-Þ0-9])")
 
 
+_SPACES = re.compile(r"\s+")
+
+
 def split_sentences(text: str) -> list[str]:
     """Sentences of one paragraph. Splits after . ! ? … (and a closing » or ") when the next
     word starts with a capital or a digit; not after « M. », « Mme », initials (« J. »)."""
-    text = re.sub(r"\s+", " ", visible(text)).strip()
+    return list(sentence_tuple(text))
+
+
+@lru_cache(maxsize=_TEXTS)
+def sentence_tuple(text: str) -> tuple[str, ...]:
+    """``split_sentences(text)`` as a shared, immutable tuple (no copy: for hot loops)."""
+    text = _SPACES.sub(" ", visible(text)).strip()
     sentences, start = [], 0
     for match in _SENTENCE_END.finditer(text):
         if _is_abbreviation(text[start:match.start()]):
@@ -113,7 +165,7 @@ def split_sentences(text: str) -> list[str]:
     tail = text[start:].strip()
     if tail:
         sentences.append(tail)
-    return [s for s in sentences if count_words(s)]
+    return tuple(s for s in sentences if count_words(s))
 
 
 def _is_abbreviation(before: str) -> bool:
@@ -147,14 +199,19 @@ tandis que|tant que|tout d'abord|toutefois|une fois|vu que|a son tour|au-dela|
 dans le meme temps|en meme temps|a terme|a l'heure actuelle|d'ores et deja|de fait
 """.replace("\n", "").split("|") if t.strip()}))
 _TRANSITION_TOKENS = tuple(tuple(_TOKEN.findall(t)) for t in TRANSITIONS)
+# The transitions by their first token: a sentence is scanned once, not once per transition.
+_TRANSITIONS_BY_FIRST: dict[str, tuple[tuple[str, ...], ...]] = {}
+for _wanted in _TRANSITION_TOKENS:
+    _TRANSITIONS_BY_FIRST[_wanted[0]] = (*_TRANSITIONS_BY_FIRST.get(_wanted[0], ()), _wanted)
 
 
+@lru_cache(maxsize=_TEXTS)
 def has_transition(sentence: str) -> bool:
-    toks = tokens(sentence)
-    for wanted in _TRANSITION_TOKENS:
-        n = len(wanted)
-        if any(tuple(toks[i:i + n]) == wanted for i in range(len(toks) - n + 1)):
-            return True
+    toks = token_tuple(sentence)
+    for i, tok in enumerate(toks):
+        for wanted in _TRANSITIONS_BY_FIRST.get(tok, ()):
+            if toks[i:i + len(wanted)] == wanted:
+                return True
     return False
 
 
@@ -176,6 +233,7 @@ détruit atteint craint peint joint ouvert offert couvert découvert soumis admi
 compris repris transmis élu vu lu connu reconnu soutenu obtenu retenu détenu maintenu tenu
 convaincu vaincu battu perdu rendu vendu attendu entendu défendu suspendu interrompu voulu
 reçu perçu conçu fini choisi saisi établi réuni trahi puni envahi accueilli""".split())
+@lru_cache(maxsize=_TEXTS)
 def is_passive(sentence: str) -> bool:
     """Periphrastic passive: a form of « être » followed (adverbs allowed) by a past participle
     (« a été menée », « sont soutenus par »). Pronominal forms (« s’est rendu ») and verbs that
@@ -216,6 +274,7 @@ _HIATUS = re.compile(r"[éè](?=[aeiouyàâéèêîôû])|[aoe](?=[éè])|i(?=ev
 _PRONOUNCED_ENT = re.compile(r"(ment|ient|dent|gent|[^n]cent|lent|rent|vent|tent|nent)$")
 
 
+@lru_cache(maxsize=_WORDS)
 def syllables(word: str) -> int:
     """Spoken syllables of one French word, approximately: vowel groups, minus a mute final
     « e »/« es », minus the mute « -ent » of third-person plural verbs when the ending is not a
@@ -239,9 +298,20 @@ def syllables(word: str) -> int:
 def flesch_reading_ease(text_sentences: list[str]) -> float:
     """Kandel & Moles (1958) adaptation of Flesch for French, as Yoast SEO computes it:
     207 − 1.015 × words/sentence − 73.6 × syllables/word."""
-    words = [w for s in text_sentences for w in re.findall(r"\S*[^\W_]\S*", s)]
+    stats = [_sentence_stats(s) for s in text_sentences]
+    words = sum(n for n, _ in stats)
     if not words or not text_sentences:
         return 0.0
-    sylls = sum(syllables(w) for w in words)
-    score = 207 - 1.015 * len(words) / len(text_sentences) - 73.6 * sylls / len(words)
+    sylls = sum(n for _, n in stats)
+    score = 207 - 1.015 * words / len(text_sentences) - 73.6 * sylls / words
     return round(score, 1)
+
+
+_FLESCH_WORD = re.compile(r"\S*[^\W_]\S*")
+
+
+@lru_cache(maxsize=_TEXTS)
+def _sentence_stats(sentence: str) -> tuple[int, int]:
+    """(words, syllables) of one sentence, as the Flesch score counts them."""
+    words = _FLESCH_WORD.findall(sentence)
+    return len(words), sum(syllables(w) for w in words)
