@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Iterable, Sequence
 
 from slugify import slugify
@@ -105,12 +106,17 @@ def _ngrams(source: str) -> Iterable[str]:
 
 def keyphrase_candidates(article: Article) -> list[str]:
     """Distinct candidate phrases from the title, the introduction and the subheadings."""
+    return list(_candidates(article))
+
+
+@text.per_article
+def _candidates(article: Article) -> tuple[str, ...]:
     sources = [article.title, *(text.block_text(b) for b in article.intro), *text.headings(article)]
     seen: dict[tuple[str, ...], str] = {}
     for source in sources:
         for phrase in _ngrams(source):
-            seen.setdefault(tuple(french.tokens(phrase)), phrase)
-    return list(seen.values())
+            seen.setdefault(french.token_tuple(phrase), phrase)
+    return tuple(seen.values())
 
 
 def keyphrase_score(article: Article, phrase: str, body: str | None = None) -> tuple:
@@ -118,10 +124,10 @@ def keyphrase_score(article: Article, phrase: str, body: str | None = None) -> t
     (checks it lets pass, reads as a noun phrase, found in a subheading, occurrences, in the
     title, prefers 2–3 words). (-1,) when it is not in the text."""
     body = text.body(article) if body is None else body
-    occurrences = french.phrase_count(french.tokens(body), phrase)
+    occurrences = french.phrase_count(french.token_tuple(body), phrase)
     if not occurrences:
         return (-1,)
-    words = max(1, count_words(body))
+    words = max(1, text.word_count(body))
     density = 100 * text.keyphrase_matches(body, phrase) / words
     hits, heads = text.heading_share(article, phrase)
     share = hits / heads if heads else 0.0
@@ -129,7 +135,7 @@ def keyphrase_score(article: Article, phrase: str, body: str | None = None) -> t
         text.intro_match(article, phrase) == "sentence",
         0.3 <= share <= 0.75 or (heads == 1 and hits == 1),
         0.5 <= density <= 3.0,
-        any(description_ok(w, phrase) for w in _windows(article)),
+        any(1 <= text.keyphrase_matches(w, phrase) <= 2 for w in _description_windows(article)),
     ))
     size = len(phrase.split())
     return (satisfied, _noun_like(phrase), hits > 0, min(occurrences, 12),
@@ -158,11 +164,7 @@ def choose_keyphrase(article: Article, suggestion: str = "") -> str:
     """The LLM's suggestion when it is 2–4 words, present verbatim in the text and serves the
     checks at least as well as our best candidate; otherwise the best extracted candidate."""
     body = text.body(article)
-    pool = sorted(keyphrase_candidates(article))
-    fragments = _fragments(pool, french.tokens(body))
-    scored = sorted(((_with_fragment(keyphrase_score(article, p, body), p in fragments), p)
-                     for p in pool), key=lambda sp: sp[0], reverse=True)
-    best_score, best = scored[0] if scored and scored[0][0][0] >= 0 else ((-1,), "")
+    best_score, best = _best_candidate(article)
     suggestion = re.sub(r"\s+", " ", suggestion or "").strip(" .,;:«»\"'")
     if suggestion and _valid_keyphrase(suggestion):
         mine = keyphrase_score(article, suggestion, body)
@@ -171,10 +173,22 @@ def choose_keyphrase(article: Article, suggestion: str = "") -> str:
     return _surface_form(best, body) if best else ""
 
 
+@text.per_article
+def _best_candidate(article: Article) -> tuple[tuple, str]:
+    """(score, phrase) of the best extracted candidate, ((-1,), "") when none is in the text.
+    Per article: the keyphrase is chosen, then checked again after each fix of the same text."""
+    body = text.body(article)
+    pool = sorted(_candidates(article))
+    fragments = _fragments(pool, french.tokens(body))
+    scored = sorted(((_with_fragment(keyphrase_score(article, p, body), p in fragments), p)
+                     for p in pool), key=lambda sp: sp[0], reverse=True)
+    return scored[0] if scored and scored[0][0][0] >= 0 else ((-1,), "")
+
+
 def _fragments(pool: list[str], body_tokens: list[str]) -> set[str]:
     """Candidates that only ever occur inside a longer candidate (« général de l’OTAN »
     inside « secrétaire général de l’OTAN »): the longer one names the thing."""
-    toks = {p: tuple(french.tokens(p)) for p in pool}
+    toks = {p: french.token_tuple(p) for p in pool}
     counts = {p: french.phrase_count(body_tokens, p) for p in pool}
     out = set()
     for p, pt in toks.items():
@@ -193,15 +207,22 @@ def _with_fragment(score: tuple, fragment: bool) -> tuple:
 
 def _surface_form(phrase: str, body: str) -> str:
     """The phrase as the article spells it most often (« OTAN », not « Otan »)."""
-    wanted = french.tokens(phrase)
-    forms: dict[str, int] = {}
-    for paragraph in body.split("\n\n"):
-        for candidate in _ngrams(paragraph):
-            if french.tokens(candidate) == wanted:
-                forms[candidate] = forms.get(candidate, 0) + 1
+    forms = _spellings(body).get(french.token_tuple(phrase))
     if not forms:
         return phrase
     return max(sorted(forms), key=lambda f: (forms[f], f[:1].islower()))
+
+
+@lru_cache(maxsize=64)
+def _spellings(body: str) -> dict[tuple[str, ...], dict[str, int]]:
+    """Every 2–4-word phrase of ``body`` by its tokens: {spelling: occurrences}. Shared: read
+    only."""
+    out: dict[tuple[str, ...], dict[str, int]] = {}
+    for paragraph in body.split("\n\n"):
+        for candidate in _ngrams(paragraph):
+            forms = out.setdefault(french.token_tuple(candidate), {})
+            forms[candidate] = forms.get(candidate, 0) + 1
+    return out
 
 
 # --- meta title -----------------------------------------------------------------------------
@@ -214,11 +235,16 @@ def fits_title(candidate: str) -> bool:
 
 def _nested_ok(value: str, opening: str, closing: str) -> bool:
     depth = 0
-    for char in value:
+    for char in _marks(opening, closing).findall(value):     # the marks only, found in C
         depth += (char == opening) - (char == closing)
         if depth < 0:
             return False
     return depth == 0
+
+
+@lru_cache(maxsize=16)
+def _marks(opening: str, closing: str) -> re.Pattern:
+    return re.compile(f"[{re.escape(opening + closing)}]" if opening + closing else "(?!)")
 
 
 def _tidy_end(candidate: str) -> str:
@@ -323,27 +349,30 @@ def _balanced(value: str) -> bool:
 def description_ok(value: str, keyphrase: str | None, low: int = DESC_MIN) -> bool:
     """Length in range, whole sentences, balanced quotes, and (unless ``keyphrase`` is None)
     the keyphrase once or twice as Yoast counts it."""
-    if not (low <= len(value) <= DESC_MAX and _ENDS_SENTENCE.search(value) and _balanced(value)):
+    if not (low <= len(value) <= DESC_MAX and _well_formed(value)):
         return False
     return keyphrase is None or 1 <= text.keyphrase_matches(value, keyphrase) <= 2
 
 
-def _windows(article: Article) -> list[str]:
-    """Runs of 1–3 consecutive whole sentences, in reading order. Memoized for the last
-    article (keyphrase scoring asks once per candidate); safe across threads: a stale or
-    missing entry is simply recomputed."""
-    entry = _WINDOW_CACHE.get(id(article))
-    if entry and entry[0] is article:
-        return entry[1]
-    sentences = text.sentences(article)
-    runs = list(dict.fromkeys(" ".join(sentences[i:j]) for i in range(len(sentences))
-                              for j in range(i + 1, min(i + 4, len(sentences) + 1))))
-    _WINDOW_CACHE.clear()
-    _WINDOW_CACHE[id(article)] = (article, runs)
-    return runs
+@lru_cache(maxsize=16384)
+def _well_formed(value: str) -> bool:
+    """Ends a sentence, quotes and brackets balanced (the length aside)."""
+    return bool(_ENDS_SENTENCE.search(value)) and _balanced(value)
 
 
-_WINDOW_CACHE: dict[int, tuple[Article, list[str]]] = {}
+@text.per_article
+def _windows(article: Article) -> tuple[str, ...]:
+    """Runs of 1–3 consecutive whole sentences, in reading order (per article: keyphrase
+    scoring asks once per candidate)."""
+    sentences = text.sentence_tuple(article)
+    return tuple(dict.fromkeys(" ".join(sentences[i:j]) for i in range(len(sentences))
+                               for j in range(i + 1, min(i + 4, len(sentences) + 1))))
+
+
+@text.per_article
+def _description_windows(article: Article) -> tuple[str, ...]:
+    """The windows a meta description could be, the keyphrase aside (``description_ok``)."""
+    return tuple(w for w in _windows(article) if description_ok(w, None))
 
 
 def meta_description(article: Article, keyphrase: str, suggestion: str = "") -> str:

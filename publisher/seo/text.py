@@ -1,15 +1,52 @@
-"""The parts of an Article the SEO checks look at, as plain visible text."""
+"""The parts of an Article the SEO checks look at, as plain visible text.
+
+Keyphrase scoring and the checks read the same article many times over (each candidate, each
+pass before and after a fix), so the views of an article are memoized per article (Articles are
+frozen, hashable values: an equal article gets the same answer) and the sentence index the
+keyphrase matching uses is memoized per text. Views that are lists come out as new lists.
+"""
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
+from typing import Callable, TypeVar
 
 from ..models import Article, Block
-from ..quality.length import visible
+from ..quality.length import count_words, visible
 from . import french
 
+_T = TypeVar("_T")
+_A = TypeVar("_A")
 
+
+def memo(maxsize: int) -> Callable[[Callable[[_A], _T]], Callable[[_A], _T]]:
+    """Memoize a pure function of one frozen value (an Article, a Block). A value built with
+    lists instead of tuples cannot be a key: it is computed afresh."""
+    def decorate(fn: Callable[[_A], _T]) -> Callable[[_A], _T]:
+        cached = functools.lru_cache(maxsize=maxsize)(fn)
+
+        @functools.wraps(fn)
+        def wrapper(value: _A) -> _T:
+            try:
+                return cached(value)
+            except TypeError:                # unhashable (lists inside): no memo
+                return fn(value)
+
+        wrapper.cache_clear = cached.cache_clear        # type: ignore[attr-defined]
+        return wrapper
+    return decorate
+
+
+per_article = memo(32)        # a few recent articles: one story's passes, a few threads
+
+
+_SPACES = re.compile(r"\s+")
+_SENTENCE_END = re.compile(r"[.!?…»\"]$")
+
+
+@memo(4096)
 def block_text(block: Block) -> str:
     """A block as one paragraph of visible text (list items joined as sentences)."""
     if block.kind == "list":
@@ -20,13 +57,14 @@ def block_text(block: Block) -> str:
 
 def _as_sentence(item: str) -> str:
     item = item.strip()
-    return item if re.search(r"[.!?…»\"]$", item) else item + "."
+    return item if _SENTENCE_END.search(item) else item + "."
 
 
 def _clean(text: str) -> str:
-    return re.sub(r"\s+", " ", visible(text)).strip()
+    return _SPACES.sub(" ", visible(text)).strip()
 
 
+@per_article
 def first_paragraph(article: Article) -> str:
     """Yoast's « introduction »: the first paragraph of the text."""
     for block in article.intro:
@@ -38,15 +76,26 @@ def first_paragraph(article: Article) -> str:
 
 def paragraphs(article: Article) -> list[str]:
     """Every body paragraph in reading order: introduction, sections, conclusion."""
+    return list(_paragraphs(article))
+
+
+@per_article
+def _paragraphs(article: Article) -> tuple[str, ...]:
     blocks = [*article.intro, *(b for s in article.all_sections for b in s.blocks)]
-    return [t for t in (block_text(b) for b in blocks) if t]
+    return tuple(t for t in (block_text(b) for b in blocks) if t)
 
 
 def headings(article: Article) -> list[str]:
     """H2 and H3 subheadings, conclusion included."""
-    return [_clean(s.heading) for s in article.all_sections if s.heading.strip()]
+    return list(_headings(article))
 
 
+@per_article
+def _headings(article: Article) -> tuple[str, ...]:
+    return tuple(_clean(s.heading) for s in article.all_sections if s.heading.strip())
+
+
+@per_article
 def body(article: Article) -> str:
     """What Yoast analyses as the text: paragraphs and subheadings, title excluded."""
     parts = [block_text(b) for b in article.intro]
@@ -56,30 +105,52 @@ def body(article: Article) -> str:
     return "\n\n".join(p for p in parts if p)
 
 
+@functools.lru_cache(maxsize=4096)
+def word_count(value: str) -> int:
+    """``count_words(value)``, memoized: bodies and windows are counted again and again."""
+    return count_words(value)
+
+
 def sentences(article: Article) -> list[str]:
     """Sentences of the paragraphs (subheadings are not sentences)."""
-    return [s for p in paragraphs(article) for s in french.split_sentences(p)]
+    return list(sentence_tuple(article))
+
+
+@per_article
+def sentence_tuple(article: Article) -> tuple[str, ...]:
+    """``sentences(article)`` as a shared, immutable tuple (no copy: for hot loops)."""
+    return tuple(s for p in _paragraphs(article) for s in french.sentence_tuple(p))
 
 
 def sections_text(article: Article) -> list[tuple[str, str]]:
     """(heading, text under it) with the introduction first under the heading ""."""
+    return list(_sections_text(article))
+
+
+@per_article
+def _sections_text(article: Article) -> tuple[tuple[str, str], ...]:
     out = [("", " ".join(block_text(b) for b in article.intro))]
     for section in article.all_sections:
         out.append((_clean(section.heading), " ".join(block_text(b) for b in section.blocks)))
-    return out
+    return tuple(out)
 
 
 # --- keyphrase matching, as Yoast SEO does it for a language with function words -----------
 
-def _content_set(keyphrase: str) -> set[str]:
-    return set(french.content_words(keyphrase))
+@functools.lru_cache(maxsize=16384)
+def _content_set(keyphrase: str) -> frozenset[str]:
+    return frozenset(french.content_words(keyphrase))
+
+
+@functools.lru_cache(maxsize=4096)
+def _token_set(text: str) -> frozenset[str]:
+    return frozenset(french.token_tuple(text))
 
 
 def in_one_sentence(text: str, keyphrase: str) -> bool:
     """Every content word of the keyphrase in one sentence of ``text``."""
     wanted = _content_set(keyphrase)
-    return bool(wanted) and any(wanted <= set(french.tokens(s))
-                                for s in french.split_sentences(text))
+    return bool(wanted) and any(wanted <= _token_set(s) for s in french.sentence_tuple(text))
 
 
 def intro_match(article: Article, keyphrase: str) -> str:
@@ -91,20 +162,20 @@ def intro_match(article: Article, keyphrase: str) -> str:
         return ""
     if in_one_sentence(intro, keyphrase):
         return "sentence"
-    return "paragraph" if wanted <= set(french.tokens(intro)) else ""
+    return "paragraph" if wanted <= _token_set(intro) else ""
 
 
 def reflects(heading: str, keyphrase: str) -> bool:
     """A subheading reflects the topic when it holds at least half of the keyphrase's content
     words (Yoast's rule for languages with function-word support, French included)."""
     wanted = _content_set(keyphrase)
-    found = wanted & set(french.tokens(heading))
+    found = wanted & _token_set(heading)
     return bool(wanted) and 2 * len(found) >= len(wanted)
 
 
 def heading_share(article: Article, keyphrase: str) -> tuple[int, int]:
     """(subheadings reflecting the keyphrase, subheadings)."""
-    heads = headings(article)
+    heads = _headings(article)
     return sum(reflects(h, keyphrase) for h in heads), len(heads)
 
 
@@ -114,12 +185,27 @@ def keyphrase_matches(text: str, keyphrase: str) -> int:
     wanted = _content_set(keyphrase)
     if not wanted:
         return 0
-    total = 0
+    index = _word_index(text)
+    postings = [index.get(w) for w in wanted]
+    if not all(postings):
+        return 0
+    rarest = min(postings, key=len)           # only sentences holding it can count
+    return sum(min(p.get(i, 0) for p in postings) for i in rarest)
+
+
+@functools.lru_cache(maxsize=4096)
+def _word_index(text: str) -> dict[str, dict[int, int]]:
+    """word → {sentence number: occurrences} over the sentences of each paragraph of ``text``
+    (paragraphs split at blank lines, as ``keyphrase_matches`` reads them). Shared: read only."""
+    index: dict[str, dict[int, int]] = {}
+    number = 0
     for paragraph in text.split("\n\n"):
-        for sentence in french.split_sentences(paragraph):
-            toks = french.tokens(sentence)
-            total += min(toks.count(w) for w in wanted)
-    return total
+        for sentence in french.sentence_tuple(paragraph):
+            for token in french.token_tuple(sentence):
+                counts = index.setdefault(token, {})
+                counts[number] = counts.get(number, 0) + 1
+            number += 1
+    return index
 
 
 def starts_with(candidate: str, keyphrase: str) -> bool:
