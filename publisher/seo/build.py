@@ -207,21 +207,24 @@ def _with_fragment(score: tuple, fragment: bool) -> tuple:
 
 def _surface_form(phrase: str, body: str) -> str:
     """The phrase as the article spells it most often (« OTAN », not « Otan »)."""
-    forms = _spellings(body).get(french.token_tuple(phrase))
+    wanted = french.token_tuple(phrase)
+    forms: dict[str, int] = {}
+    for paragraph in body.split("\n\n"):
+        for form, n in _spellings(paragraph).get(wanted, {}).items():
+            forms[form] = forms.get(form, 0) + n
     if not forms:
         return phrase
     return max(sorted(forms), key=lambda f: (forms[f], f[:1].islower()))
 
 
-@lru_cache(maxsize=64)
-def _spellings(body: str) -> dict[tuple[str, ...], dict[str, int]]:
-    """Every 2–4-word phrase of ``body`` by its tokens: {spelling: occurrences}. Shared: read
-    only."""
+@lru_cache(maxsize=4096)
+def _spellings(paragraph: str) -> dict[tuple[str, ...], dict[str, int]]:
+    """Every 2–4-word phrase of one paragraph by its tokens: {spelling: occurrences}. Per
+    paragraph, since the passes before and after a fix share most of them. Shared: read only."""
     out: dict[tuple[str, ...], dict[str, int]] = {}
-    for paragraph in body.split("\n\n"):
-        for candidate in _ngrams(paragraph):
-            forms = out.setdefault(french.token_tuple(candidate), {})
-            forms[candidate] = forms.get(candidate, 0) + 1
+    for candidate in _ngrams(paragraph):
+        forms = out.setdefault(french.token_tuple(candidate), {})
+        forms[candidate] = forms.get(candidate, 0) + 1
     return out
 
 
