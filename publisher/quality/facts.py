@@ -22,6 +22,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from typing import Iterable, Sequence
 
 from ..models import Article, Source
@@ -36,6 +37,7 @@ _TYPO = str.maketrans({"’": "'", "‘": "'", "ʼ": "'", "`": "'", "´": "'",
 _ELLIPSIS = re.compile(r"\[\s*[^\]]*\]|\(\s*(?:…|\.\.\.)\s*\)|…|\.{3}")
 
 
+@lru_cache(maxsize=1024)        # a source is normalised again for every quote checked in it
 def normalise(text: str) -> str:
     """Lower case, no accents, one kind of apostrophe and dash, no quote marks, single spaces,
     no space before punctuation (French typography puts one, English none)."""
@@ -58,10 +60,15 @@ _HAS_LETTER = re.compile(r"[^\W\d_]")
 
 def find_quotes(text: str) -> list[str]:
     """Direct quotations in ``text``, without their marks, in reading order."""
+    return list(_quotes(text))
+
+
+@lru_cache(maxsize=4096)
+def _quotes(text: str) -> tuple[str, ...]:
     text = visible(text)
     found = [m for pattern in _QUOTE_PATTERNS for m in pattern.finditer(text)]
-    return [m.group(1) for m in sorted(found, key=lambda m: m.start())
-            if _HAS_LETTER.search(m.group(1))]
+    return tuple(m.group(1) for m in sorted(found, key=lambda m: m.start())
+                 if _HAS_LETTER.search(m.group(1)))
 
 
 def _fragments(quote: str) -> list[str]:
@@ -196,11 +203,16 @@ def _figure(match: re.Match, spelled: bool) -> Figure | None:
 
 def find_figures(text: str, *, spelled: bool = False) -> list[Figure]:
     """Figures in ``text``. ``spelled`` also reads numbers written in words (for sources)."""
+    return list(_figures(text, spelled))
+
+
+@lru_cache(maxsize=4096)        # the same sources and paragraphs at every gate run
+def _figures(text: str, spelled: bool) -> tuple[Figure, ...]:
     text = visible(text)
     figures = [_figure(m, False) for m in _FIGURE.finditer(text)]
     if spelled:
         figures += [_figure(m, True) for m in _SPELLED_FIGURE.finditer(text)]
-    return [f for f in figures if f is not None]
+    return tuple(f for f in figures if f is not None)
 
 
 def _same_unit(ours: Figure, theirs: Figure) -> bool:

@@ -21,7 +21,8 @@ from typing import Any, Callable, Sequence
 from ..errors import LLMError, QualityError
 from ..models import Article, Brief, Check, Report, Source, Usage
 from . import facts, language, structure
-from .length import article_words, count_words, section_words
+from .length import section_words
+from .memo import article_word_count, word_count
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +54,7 @@ class _Run:
 
     @property
     def words(self) -> int:
-        return article_words(self.article)
+        return article_word_count(self.article)
 
 
 def run_gate(article: Article, sources: Sequence[Source] | Source, brief: Brief, llm: Any,
@@ -78,7 +79,7 @@ def run_gate(article: Article, sources: Sequence[Source] | Source, brief: Brief,
 # --- the steps --------------------------------------------------------------------------
 
 def _thin_source(run: _Run) -> None:
-    available = sum(count_words(s.text) for s in run.sources)
+    available = sum(word_count(s.text) for s in run.sources)
     if available < THIN_SOURCE_RATIO * run.target:
         run.thin_source = True
         run.warnings.append(_thin_message(available, run.target))
@@ -201,7 +202,7 @@ def _report(run: _Run) -> Report:
     issues = structure.check_structure(article)
     warnings = list(run.warnings)
     if run.thin_source and words >= run.target:     # the promise "not padded" no longer holds
-        available = sum(count_words(s.text) for s in run.sources)
+        available = sum(word_count(s.text) for s in run.sources)
         stale = _thin_message(available, run.target)
         warnings = [_thin_message(available, run.target, words) if w == stale else w
                     for w in warnings]
@@ -240,7 +241,7 @@ def short_message(words: int, target: int) -> str:
 
 def _checks(run, words, lang, leaks, claims, issues) -> list[Check]:
     codes = {issue.code for issue in issues}
-    available = sum(count_words(s.text) for s in run.sources)
+    available = sum(word_count(s.text) for s in run.sources)
 
     def check(id_, label, ok, detail="", soft=False):
         return Check(id_, label, "good" if ok else ("ok" if soft else "bad"), detail)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
+from functools import lru_cache
 
 from ..models import Article, Block, Section
 from .length import visible
@@ -50,6 +51,7 @@ def language_scores(text: str) -> dict[str, float]:
             for lang, words in STOP_WORDS.items()}
 
 
+@lru_cache(maxsize=1024)        # the gate asks again of the same article and sources
 def detect_language(text: str) -> str:
     """"fr", "en", "es", "de", or "und" when the text is too short or matches none."""
     if len(_tokens(text)) < MIN_WORDS:
@@ -104,15 +106,24 @@ def markdown_leaks(article: Article) -> list[str]:
     """Each Markdown leftover as "what: excerpt", in reading order, without repeats."""
     leaks: list[str] = []
     for piece in filter(None, _pieces(article)):
-        taken: set[int] = set()          # a "## Titre" line is one leak, not two
-        for pattern, what in _MARKDOWN:
-            for match in pattern.finditer(piece):
-                span = set(range(*match.span()))
-                leak = f"{what} : {match.group(0).strip()[:60]}"
-                if not span & taken and leak not in leaks:
-                    leaks.append(leak)
-                taken |= span
+        for leak in _piece_leaks(piece):
+            if leak not in leaks:
+                leaks.append(leak)
     return leaks
+
+
+@lru_cache(maxsize=4096)        # checked before and after each repair: mostly the same pieces
+def _piece_leaks(piece: str) -> tuple[str, ...]:
+    """The leaks of one piece of text, in order, one per stretch of text."""
+    found: list[str] = []
+    taken: set[int] = set()              # a "## Titre" line is one leak, not two
+    for pattern, what in _MARKDOWN:
+        for match in pattern.finditer(piece):
+            span = set(range(*match.span()))
+            if not span & taken:
+                found.append(f"{what} : {match.group(0).strip()[:60]}")
+            taken |= span
+    return tuple(found)
 
 
 _BOLD = re.compile(r"\*\*([^*\n]+)\*\*|__([^_\n]+)__")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, replace
+from functools import lru_cache
 
 from ..models import Article, Block, Section
 from .length import count_words, section_words, visible
@@ -67,6 +68,7 @@ def _long_sections(article: Article) -> list[Issue]:
     return issues
 
 
+@lru_cache(maxsize=4096)        # every block, at every check and repetition sweep
 def fingerprint(text: str) -> str:
     """Text reduced to its letters and digits, so that spacing, case, accents and typography
     do not hide a repetition."""

@@ -24,6 +24,7 @@ from slugify import slugify
 
 from ..models import Article, SeoMeta, Source
 from ..quality.length import count_words
+from ..quality.memo import word_count
 from . import french, text
 from .tags import build_tags, choose_category
 from .width import TITLE_MAX_PX, title_width_px
@@ -127,7 +128,7 @@ def keyphrase_score(article: Article, phrase: str, body: str | None = None) -> t
     occurrences = french.phrase_count(french.token_tuple(body), phrase)
     if not occurrences:
         return (-1,)
-    words = max(1, text.word_count(body))
+    words = max(1, word_count(body))
     density = 100 * text.keyphrase_matches(body, phrase) / words
     hits, heads = text.heading_share(article, phrase)
     share = hits / heads if heads else 0.0

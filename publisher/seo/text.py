@@ -11,36 +11,11 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
-from typing import Callable, TypeVar
 
 from ..models import Article, Block
-from ..quality.length import count_words, visible
+from ..quality.length import visible
+from ..quality.memo import memo, per_article
 from . import french
-
-_T = TypeVar("_T")
-_A = TypeVar("_A")
-
-
-def memo(maxsize: int) -> Callable[[Callable[[_A], _T]], Callable[[_A], _T]]:
-    """Memoize a pure function of one frozen value (an Article, a Block). A value built with
-    lists instead of tuples cannot be a key: it is computed afresh."""
-    def decorate(fn: Callable[[_A], _T]) -> Callable[[_A], _T]:
-        cached = functools.lru_cache(maxsize=maxsize)(fn)
-
-        @functools.wraps(fn)
-        def wrapper(value: _A) -> _T:
-            try:
-                return cached(value)
-            except TypeError:                # unhashable (lists inside): no memo
-                return fn(value)
-
-        wrapper.cache_clear = cached.cache_clear        # type: ignore[attr-defined]
-        return wrapper
-    return decorate
-
-
-per_article = memo(32)        # a few recent articles: one story's passes, a few threads
-
 
 _SPACES = re.compile(r"\s+")
 _SENTENCE_END = re.compile(r"[.!?…»\"]$")
@@ -103,12 +78,6 @@ def body(article: Article) -> str:
         parts.append(_clean(section.heading))
         parts.extend(block_text(b) for b in section.blocks)
     return "\n\n".join(p for p in parts if p)
-
-
-@functools.lru_cache(maxsize=4096)
-def word_count(value: str) -> int:
-    """``count_words(value)``, memoized: bodies and windows are counted again and again."""
-    return count_words(value)
 
 
 def sentences(article: Article) -> list[str]:

@@ -1,0 +1,44 @@
+"""Bounded memos for the pure text functions the gate and the SEO stage call again and again.
+
+One story runs the quality gate twice and the SEO checks half a dozen times over texts that are
+mostly the same (the article before and after each fix, the same sources every time), so a
+function of a string, or of a frozen Article, Section or Block, keeps its recent answers
+(``functools.lru_cache``: thread-safe, bounded, the same answer as computing afresh). A value
+built with lists instead of tuples cannot be a key and is simply computed.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Callable, TypeVar
+
+from .length import article_words, count_words, section_words
+
+_A = TypeVar("_A")
+_T = TypeVar("_T")
+
+
+def memo(maxsize: int) -> Callable[[Callable[[_A], _T]], Callable[[_A], _T]]:
+    """Memoize a pure function of one hashable value; unhashable values are computed afresh.
+    What it returns is shared between callers: return immutable values (str, tuple, frozen)."""
+    def decorate(fn: Callable[[_A], _T]) -> Callable[[_A], _T]:
+        cached = functools.lru_cache(maxsize=maxsize)(fn)
+
+        @functools.wraps(fn)
+        def wrapper(value: _A) -> _T:
+            try:
+                return cached(value)
+            except TypeError:                # unhashable (lists inside): no memo
+                return fn(value)
+
+        wrapper.cache_clear = cached.cache_clear        # type: ignore[attr-defined]
+        return wrapper
+    return decorate
+
+
+per_article = memo(32)        # a few recent articles: one story's passes, a few threads
+
+# length.py's counters, memoized (same answers): sources and bodies are counted many times.
+word_count = memo(8192)(count_words)
+article_word_count = per_article(article_words)
+section_word_count = memo(1024)(section_words)
