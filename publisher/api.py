@@ -8,7 +8,6 @@ credentials, and only then the LLM.
 from __future__ import annotations
 
 import logging
-import re
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -74,8 +73,10 @@ def draft(request: DraftRequest, settings: Settings | None = None, *, stdin=None
 
 
 def push(folder: str | Path, settings: Settings | None = None, *,
-         status: str | None = None) -> Outcome:
-    """Publish exactly what a dry-run folder holds (payload.json; content.html if edited)."""
+         status: str | None = None, update: bool = False) -> Outcome:
+    """Publish exactly what a dry-run folder holds (payload.json; content.html if edited).
+    A post already made from the same sources is left alone (an editor may have changed it
+    in WordPress since) unless ``update``."""
     settings = settings or Settings.load()
     draft_ = read_folder(Path(folder))
     if status:
@@ -86,7 +87,14 @@ def push(folder: str | Path, settings: Settings | None = None, *,
     client.check_auth()
     store = open_store(settings)
     story = draft_.source_hash or "push:" + str(Path(folder).resolve())
-    return _push(client, draft_, store, story, settings, None, None, status=status)
+    existing = (already_drafted(client, draft_.source_hash, store, settings.wp_url)
+                if draft_.source_hash else None)
+    if existing is not None and not update:
+        outcome = Outcome("skipped", reason="already_drafted", post=existing, draft=draft_)
+        store.record_outcome(story, outcome)
+        return outcome
+    return _push(client, draft_, store, story, settings, None, None, status=status,
+                 known=existing)
 
 
 # --- the steps ------------------------------------------------------------------------------

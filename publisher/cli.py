@@ -34,7 +34,11 @@ class RedactSecrets(logging.Filter):
 
 def _setup(verbose: int, env_file: str | None):
     from .config import Settings
-    settings = Settings.load(env_file or ".env")
+    from .errors import PublisherError
+    try:
+        settings = Settings.load(env_file or ".env")
+    except PublisherError as err:          # a bad setting: one line, exit 2
+        _fail(err)
     level = logging.WARNING - 10 * min(verbose, 2)
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
@@ -142,15 +146,18 @@ def draft(inputs, dry_run, out_dir, min_words, strict, status, date, image, imag
 @click.option("--status", type=click.Choice(STATUSES), default=None, help="Override the status in payload.json.")
 @click.option("--transport", type=click.Choice(["rest", "xmlrpc"]), default=None)
 @click.option("--allow-insecure-http", is_flag=True)
+@click.option("--update", is_flag=True, help="Update the post already made from these sources (default: leave it to the editor).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @site_option
 @with_common
-def push(folder, status, transport, allow_insecure_http, as_json, site, env_file, verbose):
+def push(folder, status, transport, allow_insecure_http, update, as_json, site, env_file,
+         verbose):
     """Push a dry-run FOLDER (possibly hand-edited) to WordPress, exactly as it is."""
     from . import api, output
     settings = _overrides(_for_site(_setup(verbose, env_file), site), transport,
                           allow_insecure_http)
-    outcome = run(lambda: api.push(folder, settings, status=status), as_json=as_json)
+    outcome = run(lambda: api.push(folder, settings, status=status, update=update),
+                  as_json=as_json)
     output.show(outcome, as_json=as_json, wordpress=True)
     sys.exit(output.exit_code(outcome))
 

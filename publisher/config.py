@@ -130,6 +130,10 @@ class Settings:
                 continue
             kwargs[name] = _convert(env_key, name, raw.strip(), types[name])
         settings = cls(**kwargs)
+        if settings.default_status not in ("draft", "pending"):
+            raise ConfigError(f"PUBLISHER_STATUS={settings.default_status!r}: the default status "
+                              "is draft or pending; publishing is only ever asked on the "
+                              "command line (--status publish)")
         if not settings.db:
             settings = replace(settings, db=_default_db())
         return settings

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 import stat
 from dataclasses import dataclass
 from pathlib import Path

@@ -58,9 +58,26 @@ def french(brief: Brief) -> Brief:
     return brief if brief.language == "fr" else replace(brief, language="fr")
 
 
+# A model asked for far more words than its sources hold pads or invents; the gate flags the
+# article as short instead (same 40 % rule as the gate's "source trop mince" warning).
+THIN_SOURCE_SHARE = 0.4
+THIN_SOURCE_STRETCH = 2.5
+
+
+def writing_brief(sources: list[Source], brief: Brief) -> Brief:
+    """What the writer is asked: the brief in French, its length capped to what thin sources
+    can honestly carry (the gate still measures against the real target and flags it)."""
+    from .quality.length import count_words
+    brief = french(brief)
+    found = sum(count_words(s.text) for s in sources)
+    if found < brief.min_words * THIN_SOURCE_SHARE:
+        return replace(brief, min_words=max(150, int(found * THIN_SOURCE_STRETCH)))
+    return brief
+
+
 def write(sources: list[Source], brief: Brief, llm) -> tuple[Article, list[Usage]]:
     from .writer.write import write_article
-    article, usage = write_article(sources, french(brief), llm)
+    article, usage = write_article(sources, writing_brief(sources, brief), llm)
     return article, list(usage)
 
 

@@ -155,7 +155,10 @@ def test_draft_pushes_to_wordpress_with_seo_meta_and_report(llm_env, tmp_path, w
 @pytest.mark.wordpress
 def test_push_publishes_a_hand_edited_dry_run_folder_unchanged(llm_env, tmp_path, wp_site):
     out = tmp_path / "edit-me"
-    assert run(["draft", str(SEED_000), "--dry-run", "--out", str(out)], llm_env,
+    seed = tmp_path / "own.txt"                 # sources of its own: the site outlives runs
+    seed.write_text(SEED_000.read_text() + f"\n\nLe dossier porte la référence {uuid.uuid4().hex}"
+                    " dans les archives de la rédaction, qui le conserve.")
+    assert run(["draft", str(seed), "--dry-run", "--out", str(out)], llm_env,
                cwd=tmp_path).returncode == 0
     edited = (out / "content.html").read_text().replace(
         "</p>\n<!-- /wp:paragraph -->",
@@ -223,3 +226,29 @@ def test_every_llm_call_is_recorded_with_tokens_and_cost(llm_env, tmp_path, smar
     assert totals["cost"] == pytest.approx(printed["cost"])
     expected = sum(c["input_tokens"] * 1.0 + c["output_tokens"] * 2.0 for c in calls) / 1e6
     assert totals["cost"] == pytest.approx(expected)
+
+
+@pytest.mark.wordpress
+def test_pushing_the_same_folder_again_needs_update(llm_env, tmp_path, wp_site):
+    out = tmp_path / "again"
+    seed = tmp_path / "own.txt"
+    seed.write_text(SEED_000.read_text() + f"\n\nLe dossier porte la référence {uuid.uuid4().hex}"
+                    " dans les archives de la rédaction, qui le conserve.")
+    assert run(["draft", str(seed), "--dry-run", "--out", str(out)], llm_env,
+               cwd=tmp_path).returncode == 0
+    env = {**llm_env, **_wp_env(wp_site)}
+    first = json.loads(run(["push", str(out), "--json"], env, cwd=tmp_path).stdout)
+    again = run(["push", str(out), "--json"], env, cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    data = json.loads(again.stdout)
+    assert (data["outcome"], data["reason"], data["id"]) == ("skipped", "already_drafted",
+                                                           first["id"])
+    updated = json.loads(run(["push", str(out), "--update", "--json"], env, cwd=tmp_path).stdout)
+    assert (updated["outcome"], updated["id"]) == ("drafted", first["id"])
+
+
+def test_publish_as_a_default_status_is_refused(llm_env, tmp_path):
+    result = run(["draft", str(SEED_000), "--dry-run"], {**llm_env, "PUBLISHER_STATUS": "publish"},
+                 cwd=tmp_path)
+    assert result.returncode == 2
+    assert "--status publish" in result.stderr

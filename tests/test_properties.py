@@ -13,7 +13,6 @@ from __future__ import annotations
 from html.parser import HTMLParser
 from urllib.parse import urlsplit
 
-import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from publisher.models import Article, Block, Section, Source, Suggestions

@@ -17,7 +17,7 @@ from publisher.quality.gate import run_gate, thin_sections
 from publisher.quality.language import detect_language
 from publisher.quality.length import article_words, count_words
 from publisher.writer.llm import LLM
-from publisher.writer.write import article_from_json, section_to_json
+from publisher.writer.write import article_from_json
 from tests.support.fakellm import Reply, settings_for
 
 SEEDS = Path(__file__).parent / "fixtures" / "seeds"

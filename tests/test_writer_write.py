@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from publisher.errors import LLMError
-from publisher.models import Article, Block, Brief, Section, Source, Suggestions
+from publisher.models import Article, Brief, Source, Suggestions
 from publisher.quality.length import article_words, section_words
 from publisher.writer.llm import LLM
 from publisher.writer.write import (ARTICLE_SCHEMA, SECTIONS_SCHEMA, article_from_json,
