@@ -13,6 +13,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections import Counter
+from functools import lru_cache
 from typing import Iterable, Sequence
 
 from ..models import Article, Source
@@ -88,14 +89,23 @@ def _entities(texts: Iterable[str]) -> tuple[Counter, Counter, dict[str, Counter
     """Counts of entity keys mid-sentence and at sentence start, and their spellings."""
     mid, start, forms = Counter(), Counter(), {}
     for paragraph in texts:
-        for sentence in french.split_sentences(paragraph):
-            for run, at_start in _runs(sentence):
-                key = tag_key(run)
-                if len(key) < 2 or key in _GENERIC:
-                    continue
-                (start if at_start and not _ACRONYM.match(run) else mid)[key] += 1
-                forms.setdefault(key, Counter())[run] += 1
+        for key, at_start, run in _paragraph_entities(paragraph):
+            (start if at_start else mid)[key] += 1
+            forms.setdefault(key, Counter())[run] += 1
     return mid, start, forms
+
+
+@lru_cache(maxsize=4096)        # the sources and most paragraphs come back at every pass
+def _paragraph_entities(paragraph: str) -> tuple[tuple[str, bool, str], ...]:
+    """(key, opens a sentence, spelling) of each entity mention of one paragraph, in order."""
+    found = []
+    for sentence in french.sentence_tuple(paragraph):
+        for run, at_start in _runs(sentence):
+            key = tag_key(run)
+            if len(key) < 2 or key in _GENERIC:
+                continue
+            found.append((key, at_start and not _ACRONYM.match(run), run))
+    return tuple(found)
 
 
 def _merge_variants(counts: Counter, forms: dict[str, Counter], *marks: set[str]) -> None:
@@ -129,10 +139,13 @@ def _is_acronym(key: str, forms: dict[str, Counter]) -> bool:
     return any(_ACRONYM.match(f) for f in forms.get(key, ()))
 
 
+@lru_cache(maxsize=65536)      # every pair of names, at every pass
 def _same_name(a: str, b: str) -> bool:
     if min(len(a), len(b)) < 6 or len(a.split()) != len(b.split()):
         return False
-    return difflib.SequenceMatcher(None, a, b).ratio() >= 0.88
+    matcher = difflib.SequenceMatcher(None, a, b)
+    # quick_ratio() is an upper bound of ratio(): most pairs are ruled out without the search
+    return matcher.quick_ratio() >= 0.88 and matcher.ratio() >= 0.88
 
 
 def _display(key: str, forms: Counter) -> str:
