@@ -6,6 +6,7 @@ from __future__ import annotations
 import struct
 import uuid
 import zlib
+from dataclasses import replace
 
 import pytest
 import requests
@@ -220,14 +221,56 @@ def test_a_draft_with_five_tags_two_new_costs_few_requests(wp_site):
         first = list(proxy.requests)
         assert len(client.get_post(result.id)["tags"]) == 5
         assert proxy.count("GET", "/wp/v2/tags") == 1          # one lookup for all five
-        assert proxy.count("POST", "/wp/v2/tags") == 2         # one create per new tag
+        assert proxy.count("POST", "/wp/v2/tags") == 0         # the new ones: in one batch
+        assert proxy.count("POST", "/batch/v1") == 1
         assert proxy.count("POST", "/wp/v2/posts") == 1        # meta in the same request
-        # site page (discovery), schema, source-hash lookup, tags, 2 new tags, category, post
-        assert len(first) <= 8, first
+        # site page (discovery), schema, source-hash lookup, tags, batch, category, post
+        assert len(first) <= 7, first
         client.create_post(make_draft(tags=tags))
         second = proxy.requests[len(first) + 1:]
         assert not any(m in ("OPTIONS",) or p == "/" for m, p in second), second   # cached
-        assert len(second) <= 4, second
+        assert len(second) <= 3, second      # hash lookup, tags (all exist now), post
+
+
+def test_the_category_listing_and_a_lookup_already_done_are_not_asked_again(wp_site):
+    with WpProxy(wp_site.url) as proxy:
+        client = open_client(wp_site.settings("author", WP_URL=proxy.url))
+        assert "International" in client.category_names()
+        draft = make_draft(tags=(f"Nouveau {uid()}",), categories=("International",))
+        found = client.find_by_source_hash(draft.source_hash)
+        before = len(proxy.requests)
+        result = client.create_post(draft, existing=found, looked_up=True)
+        sent = proxy.requests[before:]
+        assert proxy.count("GET", "/wp/v2/categories") == 1, sent     # the listing only
+        assert proxy.count("GET", "/wp/v2/posts") == 1, sent          # the caller's lookup
+        assert len(sent) == 3, sent                # tag lookup, batch of new tags, post
+        post = client.get_post(result.id)
+    international = rest_get(wp_site, "/wp/v2/categories", slug="international")[0]["id"]
+    assert post["categories"] == [international] and len(post["tags"]) == 1
+    # The caller's answer is trusted: the post it found is updated, not created again.
+    again = client.create_post(replace(draft, title=draft.title + " (v2)"),
+                               existing=client.get_post(result.id), looked_up=True)
+    assert again.reused and again.id == result.id
+    assert client.get_post(result.id)["title"]["raw"] == draft.title + " (v2)"
+
+
+@pytest.mark.parametrize("answer", [404, 0])
+def test_tags_are_created_one_by_one_when_the_batch_route_fails(wp_site, answer):
+    """A site without /batch/v1 (404), or a batch whose answer is lost after WordPress acted:
+    the tags are created one request each, ``term_exists`` gives the ids of any the batch
+    made, and a 404 is remembered for the client's next drafts."""
+    with WpProxy(wp_site.url) as proxy:
+        client = open_client(wp_site.settings("author", WP_URL=proxy.url))
+        proxy.lose_next("POST", "/batch/v1", answer=answer)
+        tags = (f"Repli {uid()}", f"Repli {uid()}")
+        result = client.create_post(make_draft(tags=tags))
+        assert proxy.lost and proxy.count("POST", "/wp/v2/tags") == 2
+        names = sorted(t["name"] for t in rest_get(wp_site, "/wp/v2/tags",
+                                                   include=",".join(map(str, client.get_post(
+                                                       result.id)["tags"]))))
+        assert names == sorted(tags)
+        client.create_post(make_draft(tags=(f"Repli {uid()}",)))
+        assert proxy.count("POST", "/batch/v1") == (1 if answer == 404 else 2)
 
 
 def test_companion_plugin_missing_gives_a_warning_and_keeps_the_draft(wp_bare_site):

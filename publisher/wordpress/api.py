@@ -64,8 +64,13 @@ STATUS_HINTS = {
 
 def error_from(resp: requests.Response, what: str) -> WordPressError:
     """One WordPressError subclass with a one-line message: status, WordPress code, next step."""
-    status = resp.status_code
-    code, message = _code_and_message(resp)
+    return error_from_answer(resp.status_code, json_or_none(resp), what, resp.url or "")
+
+
+def error_from_answer(status: int, body, what: str, url: str = "") -> WordPressError:
+    """``error_from`` for an answer that is not a response of its own (one item of a
+    ``/batch/v1`` answer: its status and decoded body)."""
+    code, message = _code_and_message(body)
     cls = _error_class(status, code)
     hint = HINTS.get(code) or STATUS_HINTS.get(status) or (
         "WordPress failed: check the site's PHP error log and retry" if status >= 500 else "")
@@ -75,11 +80,10 @@ def error_from(resp: requests.Response, what: str) -> WordPressError:
     text += f"; {hint}" if hint else ""
     # Subclasses keep their stable reason (auth_failed, forbidden…); the code is in ``.code``.
     reason = f"http_{status}" if cls is WordPressError else None
-    return cls(text, url=redact(resp.url or ""), status=status, code=code, reason=reason)
+    return cls(text, url=redact(url), status=status, code=code, reason=reason)
 
 
-def _code_and_message(resp: requests.Response) -> tuple[str, str]:
-    body = json_or_none(resp)
+def _code_and_message(body) -> tuple[str, str]:
     if isinstance(body, dict):
         message = html.unescape(_TAGS.sub("", str(body.get("message", "")))).strip()
         return str(body.get("code", "")), message[:300]

@@ -54,6 +54,8 @@ class WordPressClient:
         self._schema: dict | None = None
         self._me: dict | None = None
         self._index: dict | None = None
+        self._category_ids: dict[str, int] = {}   # normalize(name) → id, from category_names()
+        self.batch_ok = True                       # False once the site refused /batch/v1
 
     # --- site facts (each fetched once) -------------------------------------------------
 
@@ -121,7 +123,11 @@ class WordPressClient:
         """The site's categories (first 100), for the writer to choose among."""
         terms = self.api.call("GET", "/wp/v2/categories", what="listing categories",
                               params={"per_page": 100, "_fields": "id,name", "hide_empty": "false"})
-        return [html.unescape(t.get("name", "")) for t in terms if t.get("name")]
+        names = [html.unescape(t.get("name", "")) for t in terms if t.get("name")]
+        # The ids come with the names: the draft's category needs no second request.
+        self._category_ids = {_terms.normalize(html.unescape(t["name"])): int(t["id"])
+                              for t in terms if t.get("name") and t.get("id")}
+        return names
 
     def diagnose(self) -> list:
         """``publisher doctor``: API found, login works, least privilege, plugin installed."""
@@ -170,14 +176,20 @@ class WordPressClient:
 
     # --- writing posts ----------------------------------------------------------------------
 
-    def create_post(self, draft: Draft, *, status: str | None = None) -> PostResult:
-        """Create ``draft`` (or update the unpublished post made earlier from the same source)."""
+    def create_post(self, draft: Draft, *, status: str | None = None,
+                    existing: dict | None = None, looked_up: bool = False) -> PostResult:
+        """Create ``draft`` (or update the unpublished post made earlier from the same source).
+
+        The post made earlier is looked up by source hash, unless the caller has just done
+        that lookup itself and passes ``looked_up=True`` with its answer in ``existing`` (the
+        post dict ``find_by_source_hash`` returned, or None)."""
         chosen = choose_status(draft, status)
         warnings: list[str] = []
         if draft.status == "publish" and status is None:
             warnings.append("the payload says status publish but publishing must be asked "
                             "explicitly (status='publish'): saved as a draft")
-        existing = self.find_by_source_hash(draft.source_hash) if draft.source_hash else None
+        if not looked_up:
+            existing = self.find_by_source_hash(draft.source_hash) if draft.source_hash else None
         if existing:
             return self._reuse(existing, draft, status, warnings)
         payload = self._payload(draft, chosen, warnings, existing=None)
@@ -222,7 +234,8 @@ class WordPressClient:
         payload["tags"] = _terms.resolve_terms(self, "tags", draft.tags, warnings=warnings)
         if draft.categories:
             payload["categories"] = _terms.resolve_terms(self, "categories", draft.categories,
-                                                         warnings=warnings)
+                                                         warnings=warnings,
+                                                         known=self._category_ids)
         meta = self._meta(draft, warnings)
         if meta:
             payload["meta"] = meta

@@ -152,7 +152,9 @@ class XmlRpcClient:
     def find_by_source_hash(self, source_hash: str) -> dict | None:
         return None                    # XML-RPC cannot query posts by meta
 
-    def create_post(self, draft: Draft, *, status: str | None = None) -> PostResult:
+    def create_post(self, draft: Draft, *, status: str | None = None,
+                    existing: dict | None = None, looked_up: bool = False) -> PostResult:
+        # ``existing``/``looked_up``: the REST client's signature; XML-RPC has no lookup.
         warnings: list[str] = []
         post = self._post_object(draft, choose_status(draft, status), warnings)
         posts = self._lib[1]
