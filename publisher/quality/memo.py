@@ -23,15 +23,27 @@ def memo(maxsize: int) -> Callable[[Callable[[_A], _T]], Callable[[_A], _T]]:
     What it returns is shared between callers: return immutable values (str, tuple, frozen)."""
     def decorate(fn: Callable[[_A], _T]) -> Callable[[_A], _T]:
         cached = functools.lru_cache(maxsize=maxsize)(fn)
+        # The same object asked again (a scoring loop over one article) skips hashing it: a
+        # frozen Article hashes every block each time. One tuple, replaced whole: thread-safe.
+        last: list = [None]
 
         @functools.wraps(fn)
         def wrapper(value: _A) -> _T:
+            hit = last[0]
+            if hit is not None and hit[0] is value:
+                return hit[1]
             try:
-                return cached(value)
+                result = cached(value)
             except TypeError:                # unhashable (lists inside): no memo
                 return fn(value)
+            last[0] = (value, result)
+            return result
 
-        wrapper.cache_clear = cached.cache_clear        # type: ignore[attr-defined]
+        def cache_clear() -> None:
+            last[0] = None
+            cached.cache_clear()
+
+        wrapper.cache_clear = cache_clear               # type: ignore[attr-defined]
         return wrapper
     return decorate
 

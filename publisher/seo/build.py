@@ -136,7 +136,7 @@ def keyphrase_score(article: Article, phrase: str, body: str | None = None) -> t
         text.intro_match(article, phrase) == "sentence",
         0.3 <= share <= 0.75 or (heads == 1 and hits == 1),
         0.5 <= density <= 3.0,
-        any(1 <= text.keyphrase_matches(w, phrase) <= 2 for w in _description_windows(article)),
+        _fits_a_description(article, phrase),
     ))
     size = len(phrase.split())
     return (satisfied, _noun_like(phrase), hits > 0, min(occurrences, 12),
@@ -174,6 +174,15 @@ def choose_keyphrase(article: Article, suggestion: str = "") -> str:
     return _surface_form(best, body) if best else ""
 
 
+def _fits_a_description(article: Article, phrase: str) -> bool:
+    """Some run of whole sentences could be the meta description with ``phrase`` in it
+    (``description_ok``). A run without every content word of the phrase cannot match, so
+    only the runs holding them all are counted."""
+    wanted = frozenset(french.content_words(phrase))
+    return any(wanted <= words and 1 <= text.keyphrase_matches(w, phrase) <= 2
+               for w, words in _description_windows(article))
+
+
 @text.per_article
 def _best_candidate(article: Article) -> tuple[tuple, str]:
     """(score, phrase) of the best extracted candidate, ((-1,), "") when none is in the text.
@@ -191,13 +200,17 @@ def _fragments(pool: list[str], body_tokens: list[str]) -> set[str]:
     inside « secrétaire général de l’OTAN »): the longer one names the thing."""
     toks = {p: french.token_tuple(p) for p in pool}
     counts = {p: french.phrase_count(body_tokens, p) for p in pool}
+    # Tokens hold no space, so a run of tokens inside another is a substring between spaces.
+    same_count: dict[int, list[tuple[int, str]]] = {}
+    for q, qt in toks.items():
+        same_count.setdefault(counts[q], []).append((len(qt), f" {' '.join(qt)} "))
     out = set()
     for p, pt in toks.items():
-        for q, qt in toks.items():
-            if len(qt) > len(pt) and counts[q] == counts[p] and counts[p] and any(
-                    qt[i:i + len(pt)] == pt for i in range(len(qt) - len(pt) + 1)):
-                out.add(p)
-                break
+        if not counts[p]:
+            continue
+        run = f" {' '.join(pt)} "
+        if any(size > len(pt) and run in joined for size, joined in same_count[counts[p]]):
+            out.add(p)
     return out
 
 
@@ -374,9 +387,11 @@ def _windows(article: Article) -> tuple[str, ...]:
 
 
 @text.per_article
-def _description_windows(article: Article) -> tuple[str, ...]:
-    """The windows a meta description could be, the keyphrase aside (``description_ok``)."""
-    return tuple(w for w in _windows(article) if description_ok(w, None))
+def _description_windows(article: Article) -> tuple[tuple[str, frozenset[str]], ...]:
+    """(window, its words) for the windows a meta description could be, the keyphrase aside
+    (``description_ok``)."""
+    return tuple((w, frozenset(french.token_tuple(w))) for w in _windows(article)
+                 if description_ok(w, None))
 
 
 def meta_description(article: Article, keyphrase: str, suggestion: str = "") -> str:

@@ -38,10 +38,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Callable
 
 from ..models import Article, Check, SeoMeta
-from ..quality.length import article_words, count_words
+from ..quality.memo import article_word_count, word_count
 from . import french, text
 from .width import TITLE_MAX_PX, title_width_px
 
@@ -71,7 +72,7 @@ class _Ctx:
     def __post_init__(self) -> None:
         self.body = text.body(self.article)
         self.sentences = text.sentences(self.article)
-        self.words = article_words(self.article)
+        self.words = article_word_count(self.article)
 
 
 def _pct(part: int, whole: int) -> float:
@@ -204,7 +205,7 @@ def _tags_count(c: _Ctx) -> Check:
 
 
 def _excerpt_length(c: _Ctx) -> Check:
-    n = count_words(c.seo.excerpt)
+    n = word_count(c.seo.excerpt)
     status = "bad" if n == 0 else "good" if n <= EXCERPT_MAX_WORDS else "ok"
     return Check("excerpt_length", "Extrait", status,
                  f"{n} mots (max. {EXCERPT_MAX_WORDS}).")
@@ -213,7 +214,7 @@ def _excerpt_length(c: _Ctx) -> Check:
 # --- readability checks ---------------------------------------------------------------------
 
 def _subheading_distribution(c: _Ctx) -> Check:
-    stretches = [(h or "introduction", count_words(t)) for h, t in text.sections_text(c.article)]
+    stretches = [(h or "introduction", word_count(t)) for h, t in text.sections_text(c.article)]
     longest_name, longest = max(stretches, key=lambda s: s[1])
     if len(stretches) == 1:
         status = "good" if longest <= SECTION_MAX else "bad"
@@ -226,7 +227,7 @@ def _subheading_distribution(c: _Ctx) -> Check:
 
 
 def _paragraph_length(c: _Ctx) -> Check:
-    sizes = [count_words(p) for p in text.paragraphs(c.article)] or [0]
+    sizes = [word_count(p) for p in text.paragraphs(c.article)] or [0]
     longest = max(sizes)
     status = _band(longest, lambda w: w <= PARAGRAPH_MAX, lambda w: w <= PARAGRAPH_OK)
     over = sum(1 for w in sizes if w > PARAGRAPH_MAX)
@@ -236,7 +237,7 @@ def _paragraph_length(c: _Ctx) -> Check:
 
 
 def long_sentences(sentences: list[str]) -> list[str]:
-    return [s for s in sentences if count_words(s) > LONG_SENTENCE]
+    return [s for s in sentences if word_count(s) > LONG_SENTENCE]
 
 
 def _sentence_length(c: _Ctx) -> Check:
@@ -296,8 +297,16 @@ CHECK_IDS = (
 
 def seo_checks(article: Article, seo: SeoMeta, *, min_words: int = 700) -> list[Check]:
     """Every SEO and readability check, in a stable order."""
+    try:
+        return list(_run_checks(article, seo, min_words))
+    except TypeError:               # an Article or SeoMeta built with lists: no memo
+        return list(_run_checks.__wrapped__(article, seo, min_words))
+
+
+@lru_cache(maxsize=64)      # improve() and the pipeline check the same article and metadata again
+def _run_checks(article: Article, seo: SeoMeta, min_words: int) -> tuple[Check, ...]:
     ctx = _Ctx(article, seo, min_words)
-    return [check(ctx) for check in _CHECKS]
+    return tuple(check(ctx) for check in _CHECKS)
 
 
 def failing(checks: list[Check]) -> list[str]:
