@@ -37,12 +37,25 @@ _TYPO = str.maketrans({"’": "'", "‘": "'", "ʼ": "'", "`": "'", "´": "'",
 _ELLIPSIS = re.compile(r"\[\s*[^\]]*\]|\(\s*(?:…|\.\.\.)\s*\)|…|\.{3}")
 
 
+class _Marks(dict):
+    """code point → None for a combining mark (dropped by ``str.translate``), itself otherwise;
+    filled as characters are met, so accents go in one C-level pass."""
+
+    def __missing__(self, code: int) -> int | None:
+        value = None if unicodedata.combining(chr(code)) else code
+        self[code] = value
+        return value
+
+
+_STRIP_MARKS = _Marks()
+
+
 @lru_cache(maxsize=1024)        # a source is normalised again for every quote checked in it
 def normalise(text: str) -> str:
     """Lower case, no accents, one kind of apostrophe and dash, no quote marks, single spaces,
     no space before punctuation (French typography puts one, English none)."""
     text = visible(text).casefold().translate(_TYPO)
-    text = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+    text = unicodedata.normalize("NFKD", text).translate(_STRIP_MARKS)
     text = " ".join(text.split())
     return re.sub(r" (?=[,.;:!?)])|(?<=\() ", "", text)
 
@@ -89,6 +102,11 @@ def _in_order(fragments: list[str], haystack: str) -> bool:
 
 
 def quote_traceable(quote: str, sources: Sequence[str]) -> bool:
+    return _quote_traceable(quote, tuple(sources))
+
+
+@lru_cache(maxsize=4096)        # each gate run checks the same quotes against the same sources
+def _quote_traceable(quote: str, sources: tuple[str, ...]) -> bool:
     fragments = _fragments(quote)
     if not fragments:
         return True

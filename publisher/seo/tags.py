@@ -55,7 +55,9 @@ def _runs(sentence: str) -> Iterable[tuple[str, bool]]:
     first = True
     at_start = True
     for match in _WORD.finditer(french.normalize_spaces(sentence)):
-        word = _ELIDED.sub("", match.group())
+        word = match.group()
+        if "'" in word or "’" in word:           # only then can it start with an elision
+            word = _ELIDED.sub("", word)
         if not word[:1].isalnum():
             yield from _flush(run, at_start)
             run, first = [], word.strip() in "«“\":.!?"
@@ -143,9 +145,13 @@ def _is_acronym(key: str, forms: dict[str, Counter]) -> bool:
 def _same_name(a: str, b: str) -> bool:
     if min(len(a), len(b)) < 6 or len(a.split()) != len(b.split()):
         return False
-    matcher = difflib.SequenceMatcher(None, a, b)
-    # quick_ratio() is an upper bound of ratio(): most pairs are ruled out without the search
-    return matcher.quick_ratio() >= 0.88 and matcher.ratio() >= 0.88
+    # difflib's upper bounds of ratio(), cheapest first (real_quick_ratio, quick_ratio): most
+    # pairs are ruled out without building a SequenceMatcher
+    if 2.0 * min(len(a), len(b)) / (len(a) + len(b)) < 0.88:
+        return False
+    if 2.0 * sum((Counter(a) & Counter(b)).values()) / (len(a) + len(b)) < 0.88:
+        return False
+    return difflib.SequenceMatcher(None, a, b).ratio() >= 0.88
 
 
 def _display(key: str, forms: Counter) -> str:
