@@ -21,8 +21,7 @@ from typing import Any, Callable, Sequence
 from ..errors import LLMError, QualityError
 from ..models import Article, Brief, Check, Report, Source, Usage
 from . import facts, language, structure
-from .length import section_words
-from .memo import article_word_count, word_count
+from .memo import article_word_count, section_word_count, word_count
 
 log = logging.getLogger(__name__)
 
@@ -177,8 +176,8 @@ def thin_sections(article: Article, target: int) -> list[str]:
     ceiling), thinnest first; at least the thinnest one."""
     body = list(article.sections) or [article.conclusion]
     share = min(target / len(body), structure.MAX_SECTION_WORDS)
-    body.sort(key=section_words)
-    thin = [s.heading for s in body if section_words(s) < share]
+    body.sort(key=section_word_count)
+    thin = [s.heading for s in body if section_word_count(s) < share]
     return thin or [body[0].heading]
 
 

@@ -10,6 +10,7 @@ on a few dozen words of news prose it is unambiguous. Words shared by two langua
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import replace
 from functools import lru_cache
 
@@ -35,28 +36,37 @@ MIN_WORDS = 12          # below this there is not enough text to tell
 MIN_RATIO = 0.15        # news prose runs at 0.3–0.5 in its own language
 
 _TOKEN = re.compile(r"[^\W\d_]+")
-_APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "ʼ": "'", "`": "'"})
+_APOSTROPHES = {"’": "'", "‘": "'", "ʼ": "'", "`": "'"}
 
 
 def _tokens(text: str) -> list[str]:
     # "l'OTAN" → "l", "otan": French elisions must count as the stop word they are.
-    return _TOKEN.findall(visible(text).translate(_APOSTROPHES).casefold())
+    text = visible(text)
+    for char, plain in _APOSTROPHES.items():     # str.replace: much faster than translate here
+        if char in text:
+            text = text.replace(char, plain)
+    return _TOKEN.findall(text.casefold())
 
 
 def language_scores(text: str) -> dict[str, float]:
-    tokens = _tokens(text)
+    return _scores(_tokens(text))
+
+
+def _scores(tokens: list[str]) -> dict[str, float]:
     if not tokens:
         return {lang: 0.0 for lang in STOP_WORDS}
-    return {lang: sum(t in words for t in tokens) / len(tokens)
+    counts = Counter(tokens)            # each distinct word looked up once, not each token
+    return {lang: sum(n for t, n in counts.items() if t in words) / len(tokens)
             for lang, words in STOP_WORDS.items()}
 
 
 @lru_cache(maxsize=1024)        # the gate asks again of the same article and sources
 def detect_language(text: str) -> str:
     """"fr", "en", "es", "de", or "und" when the text is too short or matches none."""
-    if len(_tokens(text)) < MIN_WORDS:
+    tokens = _tokens(text)
+    if len(tokens) < MIN_WORDS:
         return "und"
-    scores = language_scores(text)
+    scores = _scores(tokens)
     best = max(scores, key=scores.get)
     return best if scores[best] >= MIN_RATIO else "und"
 

@@ -14,7 +14,8 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from ..models import Article, Block, Section
-from .length import count_words, section_words, visible
+from .length import visible
+from .memo import section_word_count, word_count
 
 MIN_H2 = 3
 MAX_SECTION_WORDS = 300
@@ -53,13 +54,13 @@ def _empty_sections(article: Article) -> list[Issue]:
     sections = article.all_sections
     return [Issue("empty_section", f"La section « {s.heading} » est vide", s.heading)
             for i, s in enumerate(sections)
-            if section_words(s) == 0 and not _has_children(sections, i)]
+            if section_word_count(s) == 0 and not _has_children(sections, i)]
 
 
 def _long_sections(article: Article) -> list[Issue]:
     issues = []
     for s in article.all_sections:
-        words = section_words(s)
+        words = section_word_count(s)
         if words > MAX_SECTION_WORDS:
             issues.append(Issue(
                 "long_section",
@@ -102,7 +103,7 @@ def _duplicate_paragraphs(article: Article) -> list[Issue]:
     issues = []
     for heading, block in _blocks(article):
         key = fingerprint(block.visible_text)
-        if count_words(block.visible_text) < MIN_DUPLICATE_WORDS:
+        if word_count(block.visible_text) < MIN_DUPLICATE_WORDS:
             continue
         if key in seen:
             excerpt = " ".join(visible(block.visible_text).split()[:8])
@@ -121,7 +122,7 @@ def remove_repetitions(article: Article) -> tuple[Article, list[str]]:
     def keep(block: Block) -> bool:
         nonlocal dropped
         key = fingerprint(block.visible_text)
-        if count_words(block.visible_text) >= MIN_DUPLICATE_WORDS and key in seen:
+        if word_count(block.visible_text) >= MIN_DUPLICATE_WORDS and key in seen:
             dropped += 1
             return False
         seen.add(key)
@@ -145,7 +146,7 @@ def remove_repetitions(article: Article) -> tuple[Article, list[str]]:
 def _prune_empty(sections: tuple[Section, ...]) -> tuple[tuple[Section, ...], list[str]]:
     kept, pruned = [], []
     for i, s in enumerate(sections):
-        if section_words(s) == 0 and not _has_children(sections, i):
+        if section_word_count(s) == 0 and not _has_children(sections, i):
             pruned.append(s.heading)
         else:
             kept.append(s)
