@@ -50,7 +50,7 @@ class _Marks(dict):
 _STRIP_MARKS = _Marks()
 
 
-@lru_cache(maxsize=1024)        # a source is normalised again for every quote checked in it
+@lru_cache(maxsize=256)        # a source is normalised again for every quote checked in it
 def normalise(text: str) -> str:
     """Lower case, no accents, one kind of apostrophe and dash, no quote marks, single spaces,
     no space before punctuation (French typography puts one, English none)."""
@@ -76,7 +76,7 @@ def find_quotes(text: str) -> list[str]:
     return list(_quotes(text))
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=1024)
 def _quotes(text: str) -> tuple[str, ...]:
     text = visible(text)
     found = [m for pattern in _QUOTE_PATTERNS for m in pattern.finditer(text)]
@@ -105,7 +105,7 @@ def quote_traceable(quote: str, sources: Sequence[str]) -> bool:
     return _quote_traceable(quote, tuple(sources))
 
 
-@lru_cache(maxsize=4096)        # each gate run checks the same quotes against the same sources
+@lru_cache(maxsize=1024)        # each gate run checks the same quotes against the same sources
 def _quote_traceable(quote: str, sources: tuple[str, ...]) -> bool:
     fragments = _fragments(quote)
     if not fragments:
@@ -224,7 +224,7 @@ def find_figures(text: str, *, spelled: bool = False) -> list[Figure]:
     return list(_figures(text, spelled))
 
 
-@lru_cache(maxsize=4096)        # the same sources and paragraphs at every gate run
+@lru_cache(maxsize=1024)        # the same sources and paragraphs at every gate run
 def _figures(text: str, spelled: bool) -> tuple[Figure, ...]:
     text = visible(text)
     figures = [_figure(m, False) for m in _FIGURE.finditer(text)]

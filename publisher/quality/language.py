@@ -60,7 +60,7 @@ def _scores(tokens: list[str]) -> dict[str, float]:
             for lang, words in STOP_WORDS.items()}
 
 
-@lru_cache(maxsize=1024)        # the gate asks again of the same article and sources
+@lru_cache(maxsize=256)        # the gate asks again of the same article and sources
 def detect_language(text: str) -> str:
     """"fr", "en", "es", "de", or "und" when the text is too short or matches none."""
     tokens = _tokens(text)
@@ -122,7 +122,7 @@ def markdown_leaks(article: Article) -> list[str]:
     return leaks
 
 
-@lru_cache(maxsize=4096)        # checked before and after each repair: mostly the same pieces
+@lru_cache(maxsize=1024)        # checked before and after each repair: mostly the same pieces
 def _piece_leaks(piece: str) -> tuple[str, ...]:
     """The leaks of one piece of text, in order, one per stretch of text."""
     found: list[str] = []

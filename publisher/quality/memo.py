@@ -4,7 +4,8 @@ One story runs the quality gate twice and the SEO checks half a dozen times over
 mostly the same (the article before and after each fix, the same sources every time), so a
 function of a string, or of a frozen Article, Section or Block, keeps its recent answers
 (``functools.lru_cache``: thread-safe, bounded, the same answer as computing afresh). A value
-built with lists instead of tuples cannot be a key and is simply computed.
+built with lists instead of tuples cannot be a key and is simply computed. The memos are sized
+for about ten stories in flight (a feed run's workers): a few megabytes in all, at most.
 """
 
 from __future__ import annotations
@@ -51,6 +52,6 @@ def memo(maxsize: int) -> Callable[[Callable[[_A], _T]], Callable[[_A], _T]]:
 per_article = memo(32)        # a few recent articles: one story's passes, a few threads
 
 # length.py's counters, memoized (same answers): sources and bodies are counted many times.
-word_count = memo(8192)(count_words)
+word_count = memo(4096)(count_words)
 article_word_count = per_article(article_words)
 section_word_count = memo(1024)(section_words)

@@ -69,7 +69,7 @@ def _long_sections(article: Article) -> list[Issue]:
     return issues
 
 
-@lru_cache(maxsize=4096)        # every block, at every check and repetition sweep
+@lru_cache(maxsize=1024)        # every block, at every check and repetition sweep
 def fingerprint(text: str) -> str:
     """Text reduced to its letters and digits, so that spacing, case, accents and typography
     do not hide a repetition."""

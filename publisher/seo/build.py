@@ -231,7 +231,7 @@ def _surface_form(phrase: str, body: str) -> str:
     return max(sorted(forms), key=lambda f: (forms[f], f[:1].islower()))
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=256)
 def _spellings(paragraph: str) -> dict[tuple[str, ...], dict[str, int]]:
     """Every 2–4-word phrase of one paragraph by its tokens: {spelling: occurrences}. Per
     paragraph, since the passes before and after a fix share most of them. Shared: read only."""
@@ -371,7 +371,7 @@ def description_ok(value: str, keyphrase: str | None, low: int = DESC_MIN) -> bo
     return keyphrase is None or 1 <= text.keyphrase_matches(value, keyphrase) <= 2
 
 
-@lru_cache(maxsize=16384)
+@lru_cache(maxsize=2048)
 def _well_formed(value: str) -> bool:
     """Ends a sentence, quotes and brackets balanced (the length aside)."""
     return bool(_ENDS_SENTENCE.search(value)) and _balanced(value)

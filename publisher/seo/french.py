@@ -24,10 +24,10 @@ _APOSTROPHES = {"’": "'", "‘": "'", "`": "'", "´": "'", "ʼ": "'",
                 "\u00a0": " ", "\u202f": " ", "\u2009": " "}
 _LIGATURES = {"œ": "oe", "Œ": "OE", "æ": "ae", "Æ": "AE"}
 _TOKEN = re.compile(r"[^\W_]+")
-# Bounded memos: an article has a few hundred distinct sentences and words; a feed run sees many
-# articles, and old entries give way to new ones.
-_TEXTS = 16384
-_WORDS = 65536
+# Bounded memos, sized for about ten stories at once (a feed run's workers): one story folds
+# ~450 distinct strings and ~200 distinct words; older entries give way to newer ones.
+_TEXTS = 4096
+_WORDS = 16384
 
 
 class _Marks(dict):

@@ -97,7 +97,7 @@ def _entities(texts: Iterable[str]) -> tuple[Counter, Counter, dict[str, Counter
     return mid, start, forms
 
 
-@lru_cache(maxsize=4096)        # the sources and most paragraphs come back at every pass
+@lru_cache(maxsize=1024)        # the sources and most paragraphs come back at every pass
 def _paragraph_entities(paragraph: str) -> tuple[tuple[str, bool, str], ...]:
     """(key, opens a sentence, spelling) of each entity mention of one paragraph, in order."""
     found = []
@@ -141,7 +141,7 @@ def _is_acronym(key: str, forms: dict[str, Counter]) -> bool:
     return any(_ACRONYM.match(f) for f in forms.get(key, ()))
 
 
-@lru_cache(maxsize=65536)      # every pair of names, at every pass
+@lru_cache(maxsize=16384)      # every pair of names, at every pass
 def _same_name(a: str, b: str) -> bool:
     if min(len(a), len(b)) < 6 or len(a.split()) != len(b.split()):
         return False

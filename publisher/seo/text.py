@@ -21,7 +21,7 @@ _SPACES = re.compile(r"\s+")
 _SENTENCE_END = re.compile(r"[.!?…»\"]$")
 
 
-@memo(4096)
+@memo(1024)
 def block_text(block: Block) -> str:
     """A block as one paragraph of visible text (list items joined as sentences)."""
     if block.kind == "list":
@@ -106,12 +106,12 @@ def _sections_text(article: Article) -> tuple[tuple[str, str], ...]:
 
 # --- keyphrase matching, as Yoast SEO does it for a language with function words -----------
 
-@functools.lru_cache(maxsize=16384)
+@functools.lru_cache(maxsize=4096)
 def _content_set(keyphrase: str) -> frozenset[str]:
     return frozenset(french.content_words(keyphrase))
 
 
-@functools.lru_cache(maxsize=4096)
+@functools.lru_cache(maxsize=1024)
 def _token_set(text: str) -> frozenset[str]:
     return frozenset(french.token_tuple(text))
 
@@ -162,7 +162,7 @@ def keyphrase_matches(text: str, keyphrase: str) -> int:
     return sum(min(p.get(i, 0) for p in postings) for i in rarest)
 
 
-@functools.lru_cache(maxsize=4096)
+@functools.lru_cache(maxsize=256)
 def _word_index(text: str) -> dict[str, dict[int, int]]:
     """word → {sentence number: occurrences} over the sentences of each paragraph of ``text``
     (paragraphs split at blank lines, as ``keyphrase_matches`` reads them). Shared: read only."""
