@@ -9,6 +9,7 @@ from __future__ import annotations
 import html
 import logging
 import re
+import time
 from urllib.parse import quote, urlencode, urljoin, urlsplit, parse_qsl
 
 import requests
@@ -168,6 +169,11 @@ class RestApi:
         url = self.url(route)
         if auth:
             kwargs["auth"] = self.credentials(url)
+        if self.http.deadline is not None and "timeout" not in kwargs:
+            # The watchdog bounds a body, not the wait for the headers: cap that wait too,
+            # so a stalled WordPress cannot hold the item past its deadline.
+            left = self.http.deadline - time.monotonic()
+            kwargs["timeout"] = max(0.01, min(self.http.timeout, left))
         return self.http.request(method, url, **kwargs)
 
     def call(self, method: str, route: str, *, what: str = "", **kwargs):
