@@ -8,12 +8,14 @@ credentials, and only then the LLM.
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from .config import Settings
-from .errors import ConfigError, PublisherError, QualityError, SourceError, WordPressError
+from .errors import (ConfigError, NetworkError, PublisherError, QualityError, SourceError,
+                     WordPressError)
 from .models import Brief, Draft, Outcome, PostResult, Report, SeoMeta, Source
 from . import pipeline
 
@@ -32,26 +34,29 @@ class DraftRequest:
 
 
 def draft(request: DraftRequest, settings: Settings | None = None, *, stdin=None) -> Outcome:
-    """Turn the inputs (files, URLs, "-") into one French article and draft it."""
+    """Turn the inputs (files, URLs, "-") into one French article and draft it, all within
+    ``settings.item_timeout`` seconds (sources, WordPress and the LLM share one deadline)."""
     settings = settings or Settings.load()
     check_options(request.options)
-    sources, brief = load_inputs(request, settings, stdin)
+    deadline = time.monotonic() + settings.item_timeout
+    sources, brief = load_inputs(request, settings, stdin, deadline=deadline)
     settings.require_llm()
     client, options = None, request.options
     if not request.dry_run and settings.wordpress_configured:
         settings.require_wordpress()
-        client, options = _connect(settings, options)
+        client, options = _connect(settings, options, deadline)
     store = open_store(settings)
     story = pipeline.story_hash(sources)
     first = sources[0]          # so that `history` names what each outcome was about
     store.mark_source(story, next((s.url for s in sources if s.url), ""), story,
                       first.title or {"-": "stdin"}.get(first.origin, first.origin))
-    existing = already_drafted(client, story, store, settings.wp_url) if client else None
+    found, existing = (find_drafted(client, story, store, settings.wp_url) if client
+                       else (None, None))
     if existing is not None and not request.update:   # an editor may be working on it
         outcome = Outcome("skipped", reason="already_drafted", post=existing)
         store.record_outcome(story, outcome)
         return outcome
-    llm = make_llm(settings, store, story)
+    llm = make_llm(settings, store, story, deadline=deadline)
     try:
         article, usage = pipeline.write(sources, brief, llm)
         prepared = pipeline.finish(article, usage, sources, brief, llm, options)
@@ -67,7 +72,8 @@ def draft(request: DraftRequest, settings: Settings | None = None, *, stdin=None
         # An editor may have moved the post on (pending review): a rewrite leaves that be.
         status = None if request.keep_status and existing is not None else options.status
         return _push(client, prepared.draft, store, story, settings, prepared.seo,
-                     prepared.report, status=status, known=existing)
+                     prepared.report, status=status, known=existing,
+                     lookup=Lookup(found) if hash_lookup(client) else None, deadline=deadline)
     except PublisherError as err:          # the article is paid for: never lose it
         raise _saved_for_later(err, prepared, request, settings) from None
 
@@ -83,18 +89,20 @@ def push(folder: str | Path, settings: Settings | None = None, *,
         draft_ = replace(draft_, status=status)
     settings.require_wordpress()
     from .wordpress import open_client
-    client = open_client(settings)
+    deadline = time.monotonic() + settings.item_timeout
+    client = open_client(settings, item_http(settings, deadline))
     client.check_auth()
     store = open_store(settings)
     story = draft_.source_hash or "push:" + str(Path(folder).resolve())
-    existing = (already_drafted(client, draft_.source_hash, store, settings.wp_url)
-                if draft_.source_hash else None)
+    found, existing = (find_drafted(client, draft_.source_hash, store, settings.wp_url)
+                       if draft_.source_hash else (None, None))
     if existing is not None and not update:
         outcome = Outcome("skipped", reason="already_drafted", post=existing, draft=draft_)
         store.record_outcome(story, outcome)
         return outcome
+    lookup = Lookup(found) if draft_.source_hash and hash_lookup(client) else None
     return _push(client, draft_, store, story, settings, None, None, status=status,
-                 known=existing)
+                 known=existing, lookup=lookup, deadline=deadline)
 
 
 # --- the steps ------------------------------------------------------------------------------
@@ -140,10 +148,10 @@ def _saved_for_later(err: PublisherError, prepared: pipeline.Prepared, request: 
                 f"`publisher push {folder}` sends it without new LLM calls",)
     return err
 
-def load_inputs(request: DraftRequest, settings: Settings, stdin=None) -> tuple[list[Source], Brief]:
-    from .net import Http
+def load_inputs(request: DraftRequest, settings: Settings, stdin=None, *,
+                deadline: float | None = None) -> tuple[list[Source], Brief]:
     from .sources.load import load_sources
-    http = Http(timeout=settings.http_timeout, allow_private=settings.allow_private_urls)
+    http = item_http(settings, deadline)
     sources, brief = load_sources(list(request.inputs), http=http, settings=settings, stdin=stdin)
     _require_material(sources)
     if request.min_words:
@@ -164,10 +172,17 @@ def _require_material(sources: list[Source]) -> None:
                           reason="no_article")
 
 
-def _connect(settings: Settings, options: pipeline.Options):
+def item_http(settings: Settings, deadline: float | None = None):
+    """The HTTP client of one item: no request of it runs past ``deadline``."""
+    from .net import Http
+    return Http(timeout=settings.http_timeout, allow_private=settings.allow_private_urls,
+                deadline=deadline)
+
+
+def _connect(settings: Settings, options: pipeline.Options, deadline: float | None = None):
     """Check credentials before any token is spent; learn the site's categories."""
     from .wordpress import open_client
-    client = open_client(settings)
+    client = open_client(settings, item_http(settings, deadline))
     client.check_auth()
     categories = tuple(getattr(client, "category_names", lambda: [])())
     category = options.category or settings.default_category
@@ -189,14 +204,31 @@ def _check_category(name: str, categories: tuple[str, ...]) -> None:
                           "PUBLISHER_CATEGORY, or create it in WordPress")
 
 
+@dataclass(frozen=True)
+class Lookup:
+    """What the source-hash lookup found (a post dict, or None), handed on to create_post so
+    that it does not ask WordPress again."""
+    post: dict | None
+
+
 def already_drafted(client, source_hash: str, store=None, site: str = "") -> PostResult | None:
     """The post WordPress already holds for these sources (checked before any token is spent):
     asked to WordPress, else (XML-RPC, no companion plugin) found through our own records."""
+    return find_drafted(client, source_hash, store, site)[1]
+
+
+def find_drafted(client, source_hash: str, store=None,
+                 site: str = "") -> tuple[dict | None, PostResult | None]:
+    """``already_drafted``, with the post as WordPress gave it (for create_post)."""
     post = client.find_by_source_hash(source_hash)
     if not post and store is not None and not hash_lookup(client):
         post = _recorded_post(client, store, site, source_hash)
     if not post:
-        return None
+        return None, None
+    return post, _as_result(post, site)
+
+
+def _as_result(post: dict, site: str) -> PostResult:
     title = post.get("title") or {}
     title = title.get("raw", "") if isinstance(title, dict) else str(title)
     edit = f"{_site_root(site)}wp-admin/post.php?post={int(post['id'])}&action=edit"
@@ -231,10 +263,10 @@ def _site_root(url: str) -> str:
     return _site_url(url)
 
 
-def make_llm(settings: Settings, store, story: str):
+def make_llm(settings: Settings, store, story: str, *, deadline: float | None = None):
     from .writer.llm import LLM
     recorder = (lambda usage: store.record_llm_call(usage, story)) if store else None
-    return LLM(settings, recorder=recorder)
+    return LLM(settings, recorder=recorder, deadline=deadline)
 
 
 def open_store(settings: Settings):
@@ -270,24 +302,42 @@ def _dry_run(prepared: pipeline.Prepared, request: DraftRequest, settings: Setti
 
 def _push(client, draft_: Draft, store, story: str, settings: Settings,
           seo: SeoMeta | None, report: Report | None, *, status: str | None = None,
-          known: PostResult | None = None) -> Outcome:
+          known: PostResult | None = None, lookup: Lookup | None = None,
+          deadline: float | None = None) -> Outcome:
     # The status comes from the command line only (``status``), never from a payload or a
     # source: the client refuses "publish" unless it is passed here explicitly.
     try:
         if known is not None and not hash_lookup(client):   # the client cannot find it
             post = _update_known(client, known, draft_, status)
+        elif lookup is not None:            # asked already: create_post need not ask again
+            post = client.create_post(draft_, status=status, existing=lookup.post,
+                                      looked_up=True)
         else:
             post = client.create_post(draft_, status=status)
         post = replace(post, warnings=tuple(dict.fromkeys((*client.warnings, *post.warnings))))
-    except PublisherError as err:
+    except PublisherError as exc:
+        err = _out_of_time(exc, deadline, settings)
         outcome = Outcome("failed", reason=err.reason, error=str(err), draft=draft_,
                           report=report, seo=seo)
         store.record_outcome(story, outcome)
-        raise
+        if err is exc:
+            raise
+        raise err from None
     store.record_post(settings.wp_url, story, draft_.source_hash, post)
     outcome = Outcome("drafted", post=post, draft=draft_, report=report, seo=seo)
     store.record_outcome(story, outcome)
     return outcome
+
+
+def _out_of_time(err: PublisherError, deadline: float | None,
+                 settings: Settings) -> PublisherError:
+    """A WordPress request cut by the item's deadline says so (and which setting to raise)."""
+    if deadline is None or time.monotonic() < deadline or not isinstance(err, NetworkError) \
+            or err.reason != "timeout":
+        return err
+    return NetworkError(f"WordPress did not get the post: the item's time budget "
+                        f"(PUBLISHER_ITEM_TIMEOUT={settings.item_timeout:g} s) ran out; raise "
+                        "PUBLISHER_ITEM_TIMEOUT", url=err.url, reason="item_timeout")
 
 
 def _update_known(client, known: PostResult, draft_: Draft, status: str | None) -> PostResult:

@@ -73,6 +73,7 @@ class Settings:
     model: str = "gpt-4o-mini"
     llm_timeout: float = 120.0
     llm_retries: int = 3
+    item_timeout: float = 900.0              # seconds for one item, all its requests together
     http_timeout: float = 20.0
     allow_private_urls: bool = False
     min_words: int = 700
@@ -97,7 +98,7 @@ class Settings:
         "PUBLISHER_SEO_PLUGIN": "seo_plugin",
         "OPENAI_API_KEY": "openai_api_key", "OPENAI_BASE_URL": "openai_base_url",
         "PUBLISHER_MODEL": "model", "PUBLISHER_LLM_TIMEOUT": "llm_timeout",
-        "PUBLISHER_LLM_RETRIES": "llm_retries",
+        "PUBLISHER_LLM_RETRIES": "llm_retries", "PUBLISHER_ITEM_TIMEOUT": "item_timeout",
         "PUBLISHER_HTTP_TIMEOUT": "http_timeout",
         "PUBLISHER_ALLOW_PRIVATE_URLS": "allow_private_urls",
         "PUBLISHER_MIN_WORDS": "min_words", "PUBLISHER_PRICES": "prices",
@@ -134,6 +135,9 @@ class Settings:
             raise ConfigError(f"PUBLISHER_STATUS={settings.default_status!r}: the default status "
                               "is draft or pending; publishing is only ever asked on the "
                               "command line (--status publish)")
+        if settings.item_timeout <= 0:
+            raise ConfigError(f"PUBLISHER_ITEM_TIMEOUT={settings.item_timeout:g}: give the "
+                              "seconds one item may take in all, e.g. 900")
         if not settings.db:
             settings = replace(settings, db=_default_db())
         return settings

@@ -135,6 +135,9 @@ class Runtime:
     _pollers: dict = field(default_factory=dict)
     _authors: dict = field(default_factory=dict)
     _lock: Any = field(default_factory=threading.Lock)
+    # Workflows whose lookup step ran (not replayed) in this execution and found nothing:
+    # their push may skip create_post's own lookup, once.
+    _fresh_lookups: set = field(default_factory=set)
 
     def site_settings(self, site: str) -> Settings:
         if not site or site not in self.sites:
@@ -209,6 +212,7 @@ def crash_point(point: str) -> None:
 @DBOS.workflow(name="publisher.story", max_recovery_attempts=20)
 def story_workflow(job: StoryJob) -> StoryResult:
     title = job.titles[0] if job.titles else (job.sources[0].title if job.sources else "")
+    runtime()._fresh_lookups.discard(DBOS.workflow_id)   # a replayed lookup proves nothing now
     try:
         found = lookup_step(job.source_hash, job.site)
         if found is not None:
@@ -267,6 +271,8 @@ def lookup_step(source_hash: str, site: str = "") -> PostResult | None:
         return None
     existing = client.find_by_source_hash(source_hash)
     if not existing:
+        if DBOS.workflow_id:
+            runtime()._fresh_lookups.add(DBOS.workflow_id)
         return None
     return PostResult(id=int(existing["id"]), status=existing.get("status", ""),
                       slug=existing.get("slug", ""), link=existing.get("link", ""),
@@ -287,8 +293,13 @@ def push_step(story_id: str, draft: Draft, status: str = "draft", site: str = ""
 def _push_tx(story_id: str, draft: Draft, status: str, site: str = "") -> PostResult:
     rt = runtime()
     # The status comes from the user's settings, passed explicitly: the client refuses
-    # "publish" found only in a payload.
-    post = rt.client_for(site).create_post(draft, status=status)
+    # "publish" found only in a payload. A lookup this execution just did is not asked again;
+    # a recovered or retried push looks again (its post may exist from the lost attempt).
+    fresh = DBOS.workflow_id in rt._fresh_lookups
+    rt._fresh_lookups.discard(DBOS.workflow_id)
+    client = rt.client_for(site)
+    post = (client.create_post(draft, status=status, existing=None, looked_up=True) if fresh
+            else client.create_post(draft, status=status))
     crash_point("after_post_created")
     _file_under_author(rt, site, post)
     rt.datasource.sql_session().execute(

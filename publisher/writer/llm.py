@@ -13,6 +13,9 @@ What this module promises its callers:
   (honouring Retry-After), 5xx, timeouts and connection failures, with exponential backoff and
   jitter, at most ``settings.llm_retries`` times and within a total time budget. Other 4xx
   are not retried: asking again would not change the answer.
+- With a ``deadline`` (a ``time.monotonic()`` value: the item's whole time budget, see
+  ``PUBLISHER_ITEM_TIMEOUT``), no call and no retry wait runs past it: each call's timeout is
+  capped at the time left, and when none is left ``LLMError(reason="item_timeout")`` is raised.
 - Every completed call is logged on one line and handed to ``recorder(usage)``; the returned
   ``Usage`` sums all the calls that one ``complete_json()`` needed.
 
@@ -65,7 +68,8 @@ class LLM:
     """One configured model behind one ``openai.OpenAI`` client."""
 
     def __init__(self, settings: Settings, recorder: Recorder | None = None, *,
-                 backoff: float = 0.5, max_total: float | None = None):
+                 backoff: float = 0.5, max_total: float | None = None,
+                 deadline: float | None = None):
         settings.require_llm()
         self.settings = settings
         self.model = settings.model
@@ -75,6 +79,7 @@ class LLM:
         self.backoff = backoff             # first wait between retries; doubles each time
         self.max_total = (max_total if max_total is not None
                           else settings.llm_timeout * (settings.llm_retries + 1) + 120.0)
+        self.deadline = deadline           # time.monotonic() after which nothing is asked
         self.mode = MODES[0]               # downgraded when the server refuses a format
         self.tokens_param = "max_tokens"   # switched for models that only take the new name
         # A local server needs no key, but the client insists on one.
@@ -149,16 +154,18 @@ class LLM:
             attempt += 1
             t0 = time.monotonic()
             try:
-                completion = self.client.chat.completions.create(
+                completion = self._client_in_time(purpose).chat.completions.create(
                     **self._request(messages, purpose, response_format, max_tokens))
             except openai.APIError as exc:
                 log.info("LLM %s %s %s -> %s (%.0f ms)", self.shown_url, self.model, purpose,
                          _status_name(exc), (time.monotonic() - t0) * 1000)
+                if self._time_left() == 0.0:   # cut by the item's deadline, not by the model
+                    raise self._item_timeout(purpose) from None
                 if self._switch_tokens_param(exc):
                     continue
                 if response_format and _format_refused(exc):
                     raise _FormatRefused(_server_message(exc)) from None
-                wait = self._retry_wait(exc, attempt, started)
+                wait = self._retry_wait(exc, attempt, started, purpose)
                 if wait is None:
                     raise self._error(exc, purpose, attempt) from None
                 time.sleep(wait)
@@ -167,7 +174,7 @@ class LLM:
                 # A 200 whose body is not JSON (a proxy's error page, a cut body): transient.
                 log.info("LLM %s %s %s -> unreadable body (%.0f ms)", self.shown_url,
                          self.model, purpose, (time.monotonic() - t0) * 1000)
-                wait = self._backoff(attempt, started, None)
+                wait = self._backoff(attempt, started, None, purpose)
                 if wait is None:
                     raise LLMError(f"the LLM at {self.shown_url} kept answering {purpose} with a "
                                    "body that is not JSON; check OPENAI_BASE_URL points at the "
@@ -196,22 +203,51 @@ class LLM:
             return True
         return False
 
-    def _retry_wait(self, exc: openai.APIError, attempt: int, started: float) -> float | None:
+    def _retry_wait(self, exc: openai.APIError, attempt: int, started: float,
+                    purpose: str = "") -> float | None:
         """Seconds to wait before the next attempt, or None to give up."""
         if not _retryable(exc):
             return None
-        return self._backoff(attempt, started, _retry_after(exc))
+        return self._backoff(attempt, started, _retry_after(exc), purpose)
 
-    def _backoff(self, attempt: int, started: float, hinted: float | None) -> float | None:
-        """Exponential backoff with jitter (or the server's hint), within the retry budget."""
+    def _backoff(self, attempt: int, started: float, hinted: float | None,
+                 purpose: str = "") -> float | None:
+        """Exponential backoff with jitter (or the server's hint), within the retry budget;
+        a wait that would end past the item's deadline raises ``item_timeout`` at once."""
         if attempt > self.settings.llm_retries:
             return None
         wait = hinted if hinted is not None else \
             self.backoff * 2 ** (attempt - 1) * (1 + random.random() / 2)
         wait = min(wait, 60.0)
+        left = self._time_left()
+        if left is not None and wait >= left:
+            raise self._item_timeout(purpose)
         if time.monotonic() - started + wait > self.max_total:
             return None
         return wait
+
+    # --- the item's deadline -----------------------------------------------------------------
+
+    def _time_left(self) -> float | None:
+        """Seconds before the deadline (0.0 once it is past), None without a deadline."""
+        if self.deadline is None:
+            return None
+        return max(0.0, self.deadline - time.monotonic())
+
+    def _client_in_time(self, purpose: str):
+        """The client, its timeout capped at the time the item has left."""
+        left = self._time_left()
+        if left is None:
+            return self.client
+        if left <= 0.0:
+            raise self._item_timeout(purpose)
+        return self.client.with_options(timeout=min(self.settings.llm_timeout, left))
+
+    def _item_timeout(self, purpose: str) -> LLMError:
+        return LLMError(f"the item's time budget (PUBLISHER_ITEM_TIMEOUT="
+                        f"{self.settings.item_timeout:g} s) ran out before the LLM at "
+                        f"{self.shown_url} answered {purpose or 'the request'}; raise "
+                        "PUBLISHER_ITEM_TIMEOUT or use a faster model", reason="item_timeout")
 
     def _account(self, completion, purpose: str, seconds: float) -> Usage:
         usage = completion.usage
