@@ -73,7 +73,10 @@ def draft(request: DraftRequest, settings: Settings | None = None, *, stdin=None
         status = None if request.keep_status and existing is not None else options.status
         return _push(client, prepared.draft, store, story, settings, prepared.seo,
                      prepared.report, status=status, known=existing,
-                     lookup=Lookup(found) if hash_lookup(client) else None, deadline=deadline)
+                     # "Nothing there" was true before the LLM's minute: ask again, in case
+                     # another run drafted these sources meanwhile. A post found stays found.
+                     lookup=Lookup(found) if found is not None and hash_lookup(client) else None,
+                     deadline=deadline)
     except PublisherError as err:          # the article is paid for: never lose it
         raise _saved_for_later(err, prepared, request, settings) from None
 
