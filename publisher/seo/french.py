@@ -2,12 +2,14 @@
 transition words, passive voice and syllables.
 
 Everything here is a deterministic approximation tuned on news French; each helper says what it
-gets wrong. The helpers are pure functions of a string, and the SEO stage asks them the same
-questions many times per article (every keyphrase candidate, every check, before and after each
-fix), so the costly ones keep a bounded memo keyed by that string (``functools.lru_cache``:
-thread-safe, and the same answer as computing afresh). Those that return lists hand out a new
-list each time, so a caller may change it freely. The word lists are ours (written for this project), modelled on the categories Yoast
+gets wrong. The word lists are ours (written for this project), modelled on the categories Yoast
 SEO supports for French (function words, transition words, periphrastic passive).
+
+The helpers are pure functions of a string, and the SEO stage asks them the same questions many
+times per article (every keyphrase candidate, every check, before and after each fix), so the
+costly ones keep a bounded memo keyed by that string (``functools.lru_cache``: thread-safe, the
+same answer as computing afresh). Those that return lists hand out a new list each time, so a
+caller may change it freely.
 """
 
 from __future__ import annotations
