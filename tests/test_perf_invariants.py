@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import difflib
 import re
-import sys
 import unicodedata
 from dataclasses import replace
 from pathlib import Path
@@ -22,7 +21,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from publisher.models import Article, Block, Brief, Section, Source
-from publisher.quality import facts, language
+from publisher.quality import facts, language, memo
 from publisher.quality.gate import run_gate
 from publisher.quality.length import visible
 from publisher.seo import build, french, tags, text
@@ -43,16 +42,6 @@ PIECES = ["l’OTAN", "L'Otan", "d`abord", "É", "e\u0301te\u0301", "œuvre", "�
           "Défense", "ministres", "par ailleurs", "en effet", "a été menée", "<em>", "</em>",
           "2,4", "milliards", "\n\n", "(", ")", '"', "Kyiv", "Kiev", "Zelensky", "Zelenskyy"]
 texts = st.lists(st.one_of(st.sampled_from(PIECES), st.text(max_size=6)), max_size=30).map("".join)
-
-
-def clear_memos() -> None:
-    """Forget every memo of publisher's seo and quality packages (a cold start)."""
-    for name, module in list(sys.modules.items()):
-        if module is None or not name.startswith(("publisher.seo", "publisher.quality")):
-            continue
-        for value in list(vars(module).values()):
-            if callable(getattr(value, "cache_clear", None)):
-                value.cache_clear()
 
 
 # --- the fast paths against the plain definitions ------------------------------------------
@@ -191,7 +180,7 @@ def test_candidate_scoring_shortcuts_are_the_plain_definitions(seed):
 @pytest.mark.parametrize("seed", SEEDS, ids=lambda p: p.stem[:3])
 def test_warm_memos_give_the_cold_answers(seed):
     article, source = seed_article(seed)
-    clear_memos()
+    memo.clear_all()
     cold = seo_pass(article, source), run_gate(article, [source], Brief(), None)
     other, _ = seed_article(SEEDS[(SEEDS.index(seed) + 1) % len(SEEDS)])
     seo_pass(other, source)                     # another story in between
@@ -201,7 +190,7 @@ def test_warm_memos_give_the_cold_answers(seed):
 
 def test_a_second_pass_over_the_same_article_recomputes_nothing():
     article, source = seed_article(SEEDS[0])
-    clear_memos()
+    memo.clear_all()
     seo_pass(article, source)
     misses = {f: f.cache_info().misses for f in (french.fold, french.token_tuple,
                                                   french.sentence_tuple, text._word_index)}

@@ -11,6 +11,7 @@ for about ten stories in flight (a feed run's workers): a few megabytes in all, 
 from __future__ import annotations
 
 import functools
+import sys
 from typing import Callable, TypeVar
 
 from .length import article_words, count_words, section_words
@@ -55,3 +56,15 @@ per_article = memo(32)        # a few recent articles: one story's passes, a few
 word_count = memo(4096)(count_words)
 article_word_count = per_article(article_words)
 section_word_count = memo(1024)(section_words)
+
+
+def clear_all() -> None:
+    """Forget every memo of the quality and SEO stages: a benchmark that re-runs the same
+    article in one process calls this to measure a cold process (``publisher draft``), not a
+    warm one."""
+    for name, module in list(sys.modules.items()):
+        if module is None or not name.startswith(("publisher.seo", "publisher.quality")):
+            continue
+        for value in list(vars(module).values()):
+            if callable(getattr(value, "cache_clear", None)):
+                value.cache_clear()
