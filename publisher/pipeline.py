@@ -202,7 +202,8 @@ def make_draft(article: Article, seo: SeoMeta, report: Report, content: str,
         status=options.status, date=options.date, tags=seo.tags,
         categories=(seo.category,) if seo.category else (),
         meta=seo_meta(seo, report, sources, options.seo_plugin),
-        image=options.image or _first_image(sources), image_alt=options.image_alt or article.title,
+        # Only an image the user gives: pictures on source pages belong to their publishers.
+        image=options.image, image_alt=options.image_alt or article.title,
         image_credit=options.image_credit, source_url=_first_url(sources),
         source_hash=story_hash(sources), word_count=report.word_count,
         warnings=report.warnings)
@@ -222,8 +223,3 @@ def seo_meta(seo: SeoMeta, report: Report, sources: list[Source], plugin: str) -
 
 def _first_url(sources: list[Source]) -> str:
     return next((s.url for s in sources if s.url), "")
-
-
-def _first_image(sources: list[Source]) -> str:
-    # Images found on source pages belong to their publishers: never reuse them silently.
-    return ""
