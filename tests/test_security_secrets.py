@@ -28,7 +28,7 @@ from tests.support.fakellm import FakeLLM, make_smart_handler
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "tests" / "fixtures" / "seeds" / "002_367df188a69f6029.txt"
 PUBLISHER = [sys.executable, "-c", "from publisher.cli import main; main()"]
-API_KEY = "sk-proj-SECRETkey-7c1e5a9b3d2f4e6a8b0c"
+API_KEY = "sk-fake.SECRETkey.7c1e5a9b3d2f4e6a8b0c"  # dots: no key-shaped string in the repo
 
 
 def fresh_story(folder: Path) -> Path:
