@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import logging
 import re
+import sqlite3
+import time
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterable, Sequence
@@ -117,11 +119,26 @@ def _sqlite_on_connect(dbapi_conn, _record) -> None:
     # We issue BEGIN ourselves (below), so the driver must not open transactions on its own.
     dbapi_conn.isolation_level = None
     cur = dbapi_conn.cursor()
-    cur.execute("PRAGMA journal_mode=WAL")        # readers don't block the one writer
-    cur.execute("PRAGMA synchronous=NORMAL")      # the WAL default: no fsync per commit
     cur.execute(f"PRAGMA busy_timeout={int(SQLITE_BUSY_SECONDS * 1000)}")
+    _sqlite_wal(cur)                              # readers don't block the one writer
+    cur.execute("PRAGMA synchronous=NORMAL")      # the WAL default: no fsync per commit
     cur.execute("PRAGMA foreign_keys=ON")
     cur.close()
+
+
+def _sqlite_wal(cur) -> None:
+    """Switch to WAL. On a new file that needs a moment alone with it, and SQLite answers
+    "database is locked" at once instead of calling the busy handler: two processes opening
+    a new database together (two cron runs) wait here rather than fail."""
+    deadline = time.monotonic() + SQLITE_BUSY_SECONDS
+    while True:
+        try:
+            cur.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
 
 
 def _sqlite_on_begin(conn: Connection) -> None:
