@@ -266,10 +266,12 @@ def _site_root(url: str) -> str:
     return _site_url(url)
 
 
-def make_llm(settings: Settings, store, story: str, *, deadline: float | None = None):
+def make_llm(settings: Settings, store, story: str, *, deadline: float | None = None,
+             progress=None):
     from .writer.llm import LLM
     recorder = (lambda usage: store.record_llm_call(usage, story)) if store else None
-    return LLM(settings, recorder=recorder, deadline=deadline)
+    return LLM(settings, recorder=recorder, deadline=deadline, capabilities=store,
+               progress=progress)
 
 
 def open_store(settings: Settings):

@@ -27,6 +27,10 @@ LLM_HOWTO = (
     "in the environment or in .env"
 )
 
+# Where `publisher draft` and `doctor` look for a local OpenAI-compatible server when no LLM
+# is configured (PUBLISHER_LOCAL_LLM_PORTS; "off" disables the search).
+LOCAL_LLM_PORTS = "11434,1234,8080,8000"     # Ollama, LM Studio, llama.cpp, vLLM
+
 # USD per million tokens (input, output); PUBLISHER_PRICES overrides or adds entries.
 DEFAULT_PRICES = {
     "gpt-4o-mini": (0.15, 0.60),
@@ -60,6 +64,20 @@ def parse_prices(spec: str) -> dict[str, tuple[float, float]]:
     return prices
 
 
+def parse_ports(spec: str) -> tuple[int, ...]:
+    """``"11434,1234"`` -> (11434, 1234); "off", "none" or "0" -> () (no search)."""
+    if spec.strip().lower() in ("off", "none", "no", "0", "-"):
+        return ()
+    ports: list[int] = []
+    for item in filter(None, (p.strip() for p in spec.replace(" ", ",").split(","))):
+        if not item.isdigit() or not 0 < int(item) < 65536:
+            raise ConfigError(f"PUBLISHER_LOCAL_LLM_PORTS={spec!r}: give TCP ports separated by "
+                              f"commas, e.g. {LOCAL_LLM_PORTS}, or off")
+        if int(item) not in ports:
+            ports.append(int(item))
+    return tuple(ports)
+
+
 @dataclass(frozen=True)
 class Settings:
     wp_url: str = ""
@@ -71,7 +89,8 @@ class Settings:
     openai_api_key: str = field(default="", repr=False)
     openai_base_url: str = ""
     model: str = "gpt-4o-mini"
-    llm_timeout: float = 120.0
+    llm_timeout: float = 60.0                # the longest silence between two streamed chunks
+    llm_first_token_timeout: float = 300.0   # until the first token (a model loading into memory)
     llm_retries: int = 3
     item_timeout: float = 900.0              # seconds for one item, all its requests together
     http_timeout: float = 20.0
@@ -91,6 +110,7 @@ class Settings:
     wp_rpm: int = 0                          # WordPress requests per window, per site
     limit_window: float = 60.0               # the window of the limits above, seconds
     site_concurrency: int = 0                # stories of one site drafted at once, all workers
+    local_llm_ports: str = LOCAL_LLM_PORTS   # searched on 127.0.0.1 when no LLM is configured
 
     ENV = {
         "WP_URL": "wp_url", "WP_USERNAME": "wp_username", "WP_APP_PASSWORD": "wp_app_password",
@@ -98,6 +118,7 @@ class Settings:
         "PUBLISHER_SEO_PLUGIN": "seo_plugin",
         "OPENAI_API_KEY": "openai_api_key", "OPENAI_BASE_URL": "openai_base_url",
         "PUBLISHER_MODEL": "model", "PUBLISHER_LLM_TIMEOUT": "llm_timeout",
+        "PUBLISHER_LLM_FIRST_TOKEN_TIMEOUT": "llm_first_token_timeout",
         "PUBLISHER_LLM_RETRIES": "llm_retries", "PUBLISHER_ITEM_TIMEOUT": "item_timeout",
         "PUBLISHER_HTTP_TIMEOUT": "http_timeout",
         "PUBLISHER_ALLOW_PRIVATE_URLS": "allow_private_urls",
@@ -109,6 +130,7 @@ class Settings:
         "PUBLISHER_LLM_CONCURRENCY": "llm_concurrency", "PUBLISHER_WP_RPM": "wp_rpm",
         "PUBLISHER_LIMIT_WINDOW": "limit_window",
         "PUBLISHER_SITE_CONCURRENCY": "site_concurrency",
+        "PUBLISHER_LOCAL_LLM_PORTS": "local_llm_ports",
     }
 
     @classmethod
@@ -138,6 +160,7 @@ class Settings:
         if settings.item_timeout <= 0:
             raise ConfigError(f"PUBLISHER_ITEM_TIMEOUT={settings.item_timeout:g}: give the "
                               "seconds one item may take in all, e.g. 900")
+        parse_ports(settings.local_llm_ports)          # a bad port list fails here, exit 2
         if not settings.db:
             settings = replace(settings, db=_default_db())
         return settings
@@ -151,6 +174,10 @@ class Settings:
     @property
     def llm_configured(self) -> bool:
         return bool(self.openai_api_key or self.openai_base_url)
+
+    @property
+    def local_llm_port_list(self) -> tuple[int, ...]:
+        return parse_ports(self.local_llm_ports)
 
     def require_llm(self) -> None:
         if not self.llm_configured:

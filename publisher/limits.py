@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -42,7 +43,8 @@ class LlmLimits:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "LlmLimits":
-        ttl = settings.llm_timeout + 60.0
+        # A lease outlives the longest call: a slow start, then a long generation.
+        ttl = settings.llm_first_token_timeout + settings.item_timeout
         return cls(settings.llm_rpm, settings.llm_tpm, settings.llm_concurrency,
                    settings.limit_window, ttl)
 
@@ -73,14 +75,58 @@ def reported_tokens(response: httpx.Response) -> int | None:
         usage = response.json().get("usage") or {}
     except (ValueError, AttributeError):
         return None
+    return _total(usage)
+
+
+_USAGE = re.compile(rb'"usage"\s*:\s*(\{[^{}]*\})')
+
+
+def streamed_tokens(tail: bytes) -> int | None:
+    """The usage a stream reports in its last chunks (``stream_options.include_usage``)."""
+    found = _USAGE.findall(tail)
+    if not found:
+        return None
+    try:
+        return _total(json.loads(found[-1]))
+    except ValueError:
+        return None
+
+
+def _total(usage: dict) -> int | None:
     total = usage.get("total_tokens")
     if total is None and "prompt_tokens" in usage:
         total = usage.get("prompt_tokens", 0) + usage.get("completion_tokens", 0)
     return int(total) if total is not None else None
 
 
+class _Watched(httpx.SyncByteStream):
+    """A streamed answer passed through as it comes; ``done(tail)`` runs once when it is
+    closed (read to the end or abandoned), with its last bytes for the usage chunk."""
+
+    TAIL = 8192
+
+    def __init__(self, inner: httpx.SyncByteStream, done):
+        self.inner, self.done, self.tail, self.closed = inner, done, b"", False
+
+    def __iter__(self):
+        for chunk in self.inner:
+            self.tail = (self.tail + chunk)[-self.TAIL:]
+            yield chunk
+
+    def close(self) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        try:
+            self.inner.close()
+        finally:
+            self.done(self.tail)
+
+
 class LimitedTransport(httpx.BaseTransport):
-    """Every request to the LLM provider waits for its permits first (see the module doc)."""
+    """Every request to the LLM provider waits for its permits first (see the module doc).
+    A streamed answer holds its lease until the stream is closed, and settles its tokens from
+    the usage chunk; it is never read whole here, so the client sees tokens as they come."""
 
     def __init__(self, shared, limits: LlmLimits, provider: str,
                  inner: httpx.BaseTransport | None = None):
@@ -99,15 +145,30 @@ class LimitedTransport(httpx.BaseTransport):
                  if limits.concurrency else None)
         try:
             response = self.inner.handle_request(request)
+        except BaseException:
+            self._settle(lease, tokens, None)
+            raise
+        if "text/event-stream" in response.headers.get("content-type", ""):
+            return httpx.Response(response.status_code, headers=response.headers,
+                                  extensions=response.extensions, stream=_Watched(
+                                      response.stream,
+                                      lambda tail: self._settle(lease, tokens,
+                                                                streamed_tokens(tail))))
+        try:
             response.read()         # the call is over only once the answer is in
         finally:
-            if lease is not None:
-                self.shared.release(lease)
+            self._settle(lease, tokens, None)
         if tokens is not None:
             used = reported_tokens(response)
             if used is not None:
                 self.shared.settle(tokens, used)
         return response
+
+    def _settle(self, lease, tokens, used: int | None) -> None:
+        if lease is not None:
+            self.shared.release(lease)
+        if tokens is not None and used is not None:
+            self.shared.settle(tokens, used)
 
     def close(self) -> None:
         self.inner.close()
@@ -117,9 +178,9 @@ def limited_openai_client(llm, shared, limits: LlmLimits) -> None:
     """Give a writer.llm.LLM an openai client whose requests obey the shared limits."""
     import openai
     transport = LimitedTransport(shared, limits, provider_key(llm.url))
-    http_client = httpx.Client(transport=transport, timeout=llm.settings.llm_timeout)
+    http_client = httpx.Client(transport=transport, timeout=llm.http_timeout())
     llm.client = openai.OpenAI(base_url=llm.url, api_key=llm.settings.openai_api_key or
-                               "not-needed", timeout=llm.settings.llm_timeout, max_retries=0,
+                               "not-needed", timeout=llm.http_timeout(), max_retries=0,
                                http_client=http_client)
 
 

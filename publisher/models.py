@@ -106,7 +106,8 @@ class Article:
 
 @dataclass(frozen=True)
 class Usage:
-    """One LLM call, as recorded in state."""
+    """One LLM request, as recorded in state (or several summed: ``requests`` counts them,
+    refused and failed ones included)."""
 
     model: str
     purpose: str                      # "write", "expand", "translate", "fix_facts", "seo_fix"
@@ -115,6 +116,8 @@ class Usage:
     seconds: float = 0.0
     cost: float = 0.0
     finish_reason: str = ""
+    requests: int = 1
+    status: str = ""                  # "200", or why it gave nothing: "500 refused", "timeout"…
 
 
 @dataclass(frozen=True)
@@ -154,7 +157,8 @@ class Report:
 
     @property
     def llm_calls(self) -> int:
-        return len(self.usage)
+        """Every request made to the LLM, retries and refused ones included."""
+        return sum(u.requests for u in self.usage)
 
     @property
     def tokens_in(self) -> int:

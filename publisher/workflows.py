@@ -544,7 +544,7 @@ class Engine:
     def close(self) -> None:
         """Stop taking work, let the workflows running here finish, shut the engine down."""
         global _runtime
-        timeout = int(self.settings.llm_timeout * (self.settings.llm_retries + 1) * 4 + 120)
+        timeout = int(self.settings.item_timeout + 120)     # the longest a story may take
         DBOS.destroy(workflow_completion_timeout_sec=timeout)
         if self._beat is not None and _runtime is not None:
             from .state.limits import release_worker
@@ -643,7 +643,7 @@ def make_llm(settings: Settings, store, shared=None):
     from .limits import LlmLimits, limited_openai_client
     from .writer.llm import LLM
     llm = LLM(settings, recorder=lambda usage: store.record_llm_call(
-        usage, current_story(), site=current_site()))
+        usage, current_story(), site=current_site()), capabilities=store)
     limits = LlmLimits.from_settings(settings)
     if limits.active and shared is not None:
         limited_openai_client(llm, shared, limits)

@@ -99,8 +99,12 @@ def test_other_client_errors_are_not_retried(fake_llm):
 
 def test_timeout_gives_a_clear_error(fake_llm):
     fake_llm.script(slow(5), slow(5))
-    with pytest.raises(LLMError, match="did not answer write within 0.3 s.*PUBLISHER_LLM_TIMEOUT"):
-        ask(make_llm(fake_llm, llm_timeout=0.3, llm_retries=1))
+    # Streaming: no first token within PUBLISHER_LLM_FIRST_TOKEN_TIMEOUT, asked once more, then
+    # a clear error naming the setting to raise.
+    with pytest.raises(LLMError, match="did not start answering write twice.*no first token "
+                       "within 0.3 s.*PUBLISHER_LLM_FIRST_TOKEN_TIMEOUT"):
+        ask(make_llm(fake_llm, llm_first_token_timeout=0.3, llm_retries=1))
+    assert len(fake_llm.requests) == 2
     assert len(fake_llm.requests) == 2
 
 

@@ -54,7 +54,10 @@ posts = _table("publisher_posts", ("id", Integer), ("site", Text), ("post_id", I
 llm_calls = _table("publisher_llm_calls", ("id", Integer), ("story_id", Text), ("model", Text),
                    ("purpose", Text), ("input_tokens", Integer), ("output_tokens", Integer),
                    ("seconds", Float), ("cost", Float), ("finish_reason", Text),
-                   ("created_at", Text), ("site", Text))
+                   ("created_at", Text), ("site", Text), ("status", Text))
+llm_capabilities = _table("publisher_llm_capabilities", ("base_url", Text), ("model", Text),
+                          ("mode", Text), ("stream_usage", Text), ("detail", Text),
+                          ("updated_at", Text))
 feeds = _table("publisher_feeds", ("url", Text), ("etag", Text), ("last_modified", Text),
                ("last_polled", Text), ("last_status", Text))
 feed_items = _table("publisher_feed_items", ("id", Integer), ("feed_url", Text), ("guid", Text),
@@ -70,7 +73,7 @@ leases = _table("publisher_leases", ("id", Integer), ("scope", Text), ("holder",
 workers = _table("publisher_workers", ("worker_id", Text), ("host", Text), ("pid", Integer),
                  ("started_at", Text), ("heartbeat_at", Float))
 
-TABLES = (sources, outcomes, posts, llm_calls, feeds, feed_items, limit_scopes, permits, leases,
+TABLES = (sources, outcomes, posts, llm_calls, llm_capabilities, feeds, feed_items, limit_scopes, permits, leases,
           workers)
 
 
@@ -242,7 +245,25 @@ class Store:
             llm_calls, story_id=story_id, model=usage.model, purpose=usage.purpose,
             input_tokens=usage.input_tokens, output_tokens=usage.output_tokens,
             seconds=usage.seconds, cost=usage.cost, finish_reason=usage.finish_reason,
-            created_at=now(), **_site(site))
+            status=usage.status, created_at=now(), **_site(site))
+
+    def llm_capability(self, base_url: str, model: str) -> dict[str, Any] | None:
+        """What this server was found to accept for this model ({mode, stream_usage, detail}),
+        None when it was never asked."""
+        c = llm_capabilities.c
+        return self._one(select(c.mode, c.stream_usage, c.detail, c.updated_at)
+                         .where(and_(c.base_url == base_url, c.model == model)))
+
+    def remember_llm_capability(self, base_url: str, model: str, *, mode: str | None = None,
+                                stream_usage: str | None = None, detail: str | None = None) -> None:
+        """Remember what works (only the fields given change)."""
+        values = {k: v for k, v in dict(mode=mode, stream_usage=stream_usage,
+                                        detail=detail).items() if v is not None}
+        row = dict(base_url=base_url, model=model, mode="", stream_usage="", detail="",
+                   updated_at=now())
+        row.update(values)
+        self._upsert(llm_capabilities, ("base_url", "model"), row,
+                     keep=[k for k in ("mode", "stream_usage", "detail") if k not in values])
 
     def record_outcome(self, story_id: str, outcome: Outcome, attempts: int = 1,
                        site: str = "") -> int:

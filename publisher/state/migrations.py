@@ -150,7 +150,27 @@ def m003_scale(conn: Connection) -> None:
     md.create_all(conn)
 
 
+def m004_llm_capabilities(conn: Connection) -> None:
+    """What each LLM server accepts (structured-output mode, usage in streams), per base URL
+    and model, so the next article starts with what works instead of being refused again; and
+    the HTTP status of each recorded LLM request (refused and failed ones are counted too)."""
+    from sqlalchemy import text
+    conn.execute(text("ALTER TABLE publisher_llm_calls ADD COLUMN status TEXT NOT NULL "
+                      "DEFAULT ''"))
+    md = MetaData()
+    Table(
+        "publisher_llm_capabilities", md,
+        Column("base_url", Text, primary_key=True),
+        Column("model", Text, primary_key=True),
+        Column("mode", Text, nullable=False, default=""),         # json_schema | json_object | text
+        Column("stream_usage", Text, nullable=False, default=""),  # yes | no | "" (unknown)
+        Column("detail", Text, nullable=False, default=""),       # the refusal, as the server said it
+        Column("updated_at", Text, nullable=False),
+    )
+    md.create_all(conn)
+
+
 Migration = Callable[[Connection], None]
 
 # Version N is MIGRATIONS[N - 1]. Append only.
-MIGRATIONS: list[Migration] = [m001_core, m002_feeds, m003_scale]
+MIGRATIONS: list[Migration] = [m001_core, m002_feeds, m003_scale, m004_llm_capabilities]

@@ -1,23 +1,35 @@
 """The one door to the language model: an OpenAI-compatible chat API (OpenAI, Ollama, vLLM,
-LM Studio…) through the official ``openai`` client.
+LM Studio, llama.cpp…) through the official ``openai`` client.
 
 What this module promises its callers:
 
 - ``complete_json()`` returns a dict, or raises ``LLMError`` with a one-line message that names
   the server (never the key) and says what to do.
-- Structured output degrades gracefully. It first asks for ``response_format=json_schema``
-  (strict); a server that rejects it gets ``json_object`` with the schema spelled out in the
-  prompt, then plain text from which the JSON is dug out. The downgrade is remembered for the
-  life of the ``LLM`` object, so only the first call pays for the refusal.
+- Every request is streamed (``stream_options.include_usage``), so a slow local model (5–15
+  tokens/s: minutes for an article) is never cut by a timeout on the whole answer. Two clocks
+  instead: the time to the first token (``PUBLISHER_LLM_FIRST_TOKEN_TIMEOUT``, generous: a
+  model may be loading into memory) and the longest silence between two chunks
+  (``PUBLISHER_LLM_TIMEOUT``). Nothing bounds the whole generation but the item's deadline. A
+  stream cut in the middle keeps nothing and is asked again once, with its reason logged; the
+  connection of an abandoned stream is closed, so the server stops generating.
+- Structured output is negotiated. It first asks for ``response_format=json_schema`` (strict);
+  a server that refuses it — any 4xx/5xx whose body speaks of the format, schema or grammar,
+  llama-cpp-python's pydantic 500 included — gets ``json_object`` with the schema spelled out
+  in the prompt at once (a refusal is never retried as a transient fault), then plain text
+  from which the JSON is dug out. What works is remembered per (base URL, model) in the state
+  database (``capabilities``), so the next article, in this process or the next, starts there.
 - Retries are ours (the client's are off, so the policy is visible and testable): 429
   (honouring Retry-After), 5xx, timeouts and connection failures, with exponential backoff and
   jitter, at most ``settings.llm_retries`` times and within a total time budget. Other 4xx
   are not retried: asking again would not change the answer.
 - With a ``deadline`` (a ``time.monotonic()`` value: the item's whole time budget, see
-  ``PUBLISHER_ITEM_TIMEOUT``), no call and no retry wait runs past it: each call's timeout is
-  capped at the time left, and when none is left ``LLMError(reason="item_timeout")`` is raised.
-- Every completed call is logged on one line and handed to ``recorder(usage)``; the returned
-  ``Usage`` sums all the calls that one ``complete_json()`` needed.
+  ``PUBLISHER_ITEM_TIMEOUT``), no call and no retry wait runs past it; when none is left
+  ``LLMError(reason="item_timeout")`` is raised.
+- Every request — answered, refused, failed or cut — is logged on one line and handed to
+  ``recorder(usage)`` (``Usage.requests`` = 1, ``Usage.status`` says how it ended); the
+  ``Usage`` returned sums all the requests one ``complete_json()`` made, so reports count them
+  all. Usage comes from the stream's last chunk, or is counted when a server sends none.
+- ``progress(purpose, tokens, seconds)``, when given, is called as tokens arrive (a live line).
 
 Each request carries the header ``X-Publisher-Purpose`` (write, expand, translate, fix_facts…):
 servers ignore it, logs and the test server use it.
@@ -27,9 +39,12 @@ from __future__ import annotations
 
 import json
 import logging
+import queue
 import random
 import re
+import threading
 import time
+from dataclasses import dataclass
 from importlib import resources
 from typing import Any, Callable
 
@@ -46,8 +61,10 @@ OPENAI_URL = "https://api.openai.com/v1"
 MODES = ("json_schema", "json_object", "text")
 PURPOSE_HEADER = "X-Publisher-Purpose"
 RETRY_STATUSES = {408, 409, 429, 500, 502, 503, 504}
+CONNECT_TIMEOUT = 10.0
 
 Recorder = Callable[[Usage], None]
+Progress = Callable[[str, int, float], None]
 
 
 class LLMTruncated(LLMError):
@@ -60,8 +77,29 @@ class _FormatRefused(Exception):
     """The server does not support the response_format we asked for."""
 
 
+class _StreamCut(Exception):
+    """The stream stopped before its end: no first token in time, a silence too long, or a
+    dropped connection. ``tokens`` were received (and are paid for) before it stopped."""
+
+    def __init__(self, why: str, tokens: int = 0, started: bool = False):
+        super().__init__(why)
+        self.why, self.tokens, self.started = why, tokens, started
+
+
+@dataclass
+class _Answer:
+    content: str
+    finish_reason: str
+    usage: Usage
+
+
 def _prompt(name: str) -> str:
     return resources.files("publisher.writer").joinpath("prompts", name).read_text("utf-8")
+
+
+def base_url(settings: Settings) -> str:
+    """The API root requests go to, as capabilities are remembered under."""
+    return (settings.openai_base_url or OPENAI_URL).rstrip("/")
 
 
 class LLM:
@@ -69,23 +107,34 @@ class LLM:
 
     def __init__(self, settings: Settings, recorder: Recorder | None = None, *,
                  backoff: float = 0.5, max_total: float | None = None,
-                 deadline: float | None = None):
+                 deadline: float | None = None, capabilities=None,
+                 progress: Progress | None = None):
         settings.require_llm()
         self.settings = settings
         self.model = settings.model
-        self.url = (settings.openai_base_url or OPENAI_URL).rstrip("/")
+        self.url = base_url(settings)
         self.shown_url = redact(self.url)
         self.recorder = recorder
+        self.progress = progress
         self.backoff = backoff             # first wait between retries; doubles each time
-        self.max_total = (max_total if max_total is not None
-                          else settings.llm_timeout * (settings.llm_retries + 1) + 120.0)
+        self.max_total = (max_total if max_total is not None else
+                          settings.llm_first_token_timeout * (settings.llm_retries + 1) + 120.0)
         self.deadline = deadline           # time.monotonic() after which nothing is asked
-        self.mode = MODES[0]               # downgraded when the server refuses a format
+        self.capabilities = capabilities   # the Store: what this server accepts, remembered
+        self.mode = self._remembered_mode() or MODES[0]
+        self._saved_mode = self.mode if self.mode != MODES[0] else ""
         self.tokens_param = "max_tokens"   # switched for models that only take the new name
-        # A local server needs no key, but the client insists on one.
+        # A local server needs no key, but the client insists on one. The read timeout is the
+        # first-token one: a server may hold its headers until the model has loaded; the
+        # silence between chunks is watched here (_stream), not by the socket.
         self.client = openai.OpenAI(base_url=self.url,
                                     api_key=settings.openai_api_key or "not-needed",
-                                    timeout=settings.llm_timeout, max_retries=0)
+                                    timeout=self.http_timeout(), max_retries=0)
+
+    def http_timeout(self):
+        import httpx
+        read = max(self.settings.llm_first_token_timeout, self.settings.llm_timeout)
+        return httpx.Timeout(read, connect=min(CONNECT_TIMEOUT, read))
 
     # --- public -----------------------------------------------------------------------------
 
@@ -104,39 +153,61 @@ class LLM:
     def list_models(self) -> list[str]:
         """The model ids the server offers (for ``doctor``)."""
         try:
-            return [m.id for m in self.client.models.list()]
+            client = self.client.with_options(timeout=self.settings.llm_timeout)
+            return [m.id for m in client.models.list()]
         except openai.APIError as exc:
             raise self._error(exc, "models", 1) from None
 
-    # --- structured output, with fallbacks --------------------------------------------------
+    # --- structured output, negotiated and remembered ------------------------------------------
+
+    def _remembered_mode(self) -> str:
+        if self.capabilities is None:
+            return ""
+        try:
+            row = self.capabilities.llm_capability(self.url, self.model) or {}
+        except Exception as exc:          # a memory that cannot be read costs one refusal
+            log.debug("LLM capabilities not read: %s", exc)
+            return ""
+        return row.get("mode", "") if row.get("mode") in MODES else ""
+
+    def _remember(self, detail: str | None = None) -> None:
+        if self.capabilities is None or self._saved_mode == self.mode:
+            return
+        try:
+            self.capabilities.remember_llm_capability(self.url, self.model, mode=self.mode,
+                                                      detail=detail)
+            self._saved_mode = self.mode
+        except Exception as exc:
+            log.debug("LLM capabilities not saved: %s", exc)
 
     def _json_with_fallback(self, messages, schema, purpose, max_tokens, calls) -> dict:
         while True:
             try:
-                return self._json_in_mode(self.mode, messages, schema, purpose, max_tokens,
+                data = self._json_in_mode(self.mode, messages, schema, purpose, max_tokens,
                                           calls)
+                self._remember()
+                return data
             except _FormatRefused as refusal:
                 index = MODES.index(self.mode)
                 if index + 1 >= len(MODES):
                     raise LLMError(f"the LLM at {self.shown_url} refused a plain request: "
-                                   f"{refusal}") from None
+                                   f"{refusal}", reason="llm_rejected") from None
                 self.mode = MODES[index + 1]
-                log.warning("LLM %s refused response_format (%s); using %s from now on",
-                            self.shown_url, refusal, self.mode)
+                log.warning("LLM %s refused response_format %s (%s); using %s from now on",
+                            self.shown_url, MODES[index], str(refusal)[:160], self.mode)
+                self._remember(detail=f"{MODES[index]} refused: {str(refusal)[:300]}")
 
     def _json_in_mode(self, mode, messages, schema, purpose, max_tokens, calls) -> dict:
         msgs = with_schema_instructions(messages, schema) if mode != "json_schema" else messages
         problem = ""
         for attempt in (1, 2):
-            completion = self._create(msgs, purpose, _response_format(mode, schema, purpose),
-                                      max_tokens, calls)
-            choice = completion.choices[0]
-            content = choice.message.content or ""
+            answer = self._create(msgs, purpose, _response_format(mode, schema, purpose),
+                                  max_tokens, calls)
             try:
-                return parse_json_object(content, schema)
+                return parse_json_object(answer.content, schema)
             except ValueError as exc:
                 problem = str(exc)
-            if choice.finish_reason == "length":
+            if answer.finish_reason == "length":
                 raise LLMTruncated(f"the model's answer for {purpose} was cut at the token "
                                    "limit before the JSON ended; retry with more max_tokens")
             log.warning("LLM %s: invalid JSON (%s), asking again", purpose, problem)
@@ -146,34 +217,43 @@ class LLM:
                        f"try a stronger model than PUBLISHER_MODEL={self.model}",
                        reason="llm_invalid_json")
 
-    # --- one HTTP call, with retries ---------------------------------------------------------
+    # --- one request, with retries -------------------------------------------------------------
 
-    def _create(self, messages, purpose, response_format, max_tokens, calls):
-        started, attempt = time.monotonic(), 0
+    def _create(self, messages, purpose, response_format, max_tokens, calls) -> _Answer:
+        started, attempt, cuts = time.monotonic(), 0, 0
         while True:
             attempt += 1
             t0 = time.monotonic()
             try:
-                completion = self._client_in_time(purpose).chat.completions.create(
-                    **self._request(messages, purpose, response_format, max_tokens))
+                answer = self._stream(self._request(messages, purpose, response_format,
+                                                    max_tokens), purpose, t0)
             except openai.APIError as exc:
-                log.info("LLM %s %s %s -> %s (%.0f ms)", self.shown_url, self.model, purpose,
-                         _status_name(exc), (time.monotonic() - t0) * 1000)
+                status = _status_name(exc)
+                refused = bool(response_format) and format_refused(exc)
+                self._failed(calls, purpose, t0, status + (" refused" if refused else ""))
                 if self._time_left() == 0.0:   # cut by the item's deadline, not by the model
                     raise self._item_timeout(purpose) from None
                 if self._switch_tokens_param(exc):
                     continue
-                if response_format and _format_refused(exc):
+                if refused:
                     raise _FormatRefused(_server_message(exc)) from None
                 wait = self._retry_wait(exc, attempt, started, purpose)
                 if wait is None:
                     raise self._error(exc, purpose, attempt) from None
                 time.sleep(wait)
                 continue
+            except _StreamCut as cut:
+                self._failed(calls, purpose, t0, f"cut: {cut.why}", tokens=cut.tokens)
+                if self._time_left() == 0.0:
+                    raise self._item_timeout(purpose) from None
+                cuts += 1
+                if cuts > 1:
+                    raise self._cut_error(cut, purpose) from None
+                log.warning("LLM %s %s: %s; asking once more", self.shown_url, purpose, cut.why)
+                continue
             except ValueError:
                 # A 200 whose body is not JSON (a proxy's error page, a cut body): transient.
-                log.info("LLM %s %s %s -> unreadable body (%.0f ms)", self.shown_url,
-                         self.model, purpose, (time.monotonic() - t0) * 1000)
+                self._failed(calls, purpose, t0, "unreadable body")
                 wait = self._backoff(attempt, started, None, purpose)
                 if wait is None:
                     raise LLMError(f"the LLM at {self.shown_url} kept answering {purpose} with a "
@@ -182,17 +262,89 @@ class LLM:
                                    reason="llm_bad_response") from None
                 time.sleep(wait)
                 continue
-            calls.append(self._account(completion, purpose, time.monotonic() - t0))
-            return completion
+            calls.append(answer.usage)
+            return answer
 
     def _request(self, messages, purpose, response_format, max_tokens) -> dict[str, Any]:
         kwargs: dict[str, Any] = {"model": self.model, "messages": messages,
-                                  "extra_headers": {PURPOSE_HEADER: purpose}}
+                                  "extra_headers": {PURPOSE_HEADER: purpose},
+                                  "stream": True, "stream_options": {"include_usage": True}}
         if response_format:
             kwargs["response_format"] = response_format
         if max_tokens:
             kwargs[self.tokens_param] = max_tokens
         return kwargs
+
+    # --- the stream, watched -------------------------------------------------------------------
+
+    def _stream(self, kwargs: dict, purpose: str, t0: float) -> _Answer:
+        """Read one streamed answer in a reader thread while this one watches the clocks:
+        first token, silence between chunks, the item's deadline."""
+        feed: queue.Queue = queue.Queue()
+        reader = _Reader(self.client, kwargs, feed)
+        reader.start()
+        text: list[str] = []
+        finish, usage, tokens, last_shown = "", None, 0, 0.0
+        while True:
+            first = not text
+            limit = (self.settings.llm_first_token_timeout if first
+                     else self.settings.llm_timeout)
+            left = self._time_left()
+            try:
+                kind, item = feed.get(timeout=limit if left is None else min(limit, left))
+            except queue.Empty:
+                reader.abandon()
+                if left is not None and left <= limit:
+                    raise _StreamCut("the item's deadline passed", tokens, not first) from None
+                what = ("no first token" if first else "no new token") + f" within {limit:g} s"
+                raise _StreamCut(what, tokens, not first) from None
+            if kind == "error":
+                if isinstance(item, openai.APIConnectionError) and text:
+                    raise _StreamCut(f"the connection dropped mid-answer ({item})", tokens,
+                                     True) from None
+                raise item
+            if kind == "end":
+                break
+            delta, chunk_finish, chunk_usage = _read_chunk(item)
+            if delta:
+                text.append(delta)
+                tokens += 1
+            finish = chunk_finish or finish
+            usage = chunk_usage or usage
+            now = time.monotonic()
+            if self.progress and now - last_shown >= 0.2:
+                last_shown = now
+                self.progress(purpose, tokens, now - t0)
+        if not finish and not usage:
+            # [DONE] without a finish_reason: a proxy or server that gave up mid-answer.
+            raise _StreamCut("the stream ended without a finish reason", tokens, bool(text))
+        content = "".join(text)
+        return _Answer(content, finish, self._account(kwargs, content, finish, usage, tokens,
+                                                      purpose, time.monotonic() - t0))
+
+    def _failed(self, calls: list[Usage], purpose: str, t0: float, status: str, *,
+                tokens: int = 0) -> None:
+        """A request that gave no answer still counts (and tokens streamed before a cut were
+        generated, so paid for)."""
+        seconds = time.monotonic() - t0
+        log.info("LLM %s %s %s -> %s (%.0f ms)", self.shown_url, self.model, purpose, status,
+                 seconds * 1000)
+        price_out = self.settings.price_of(self.model)[1]
+        usage = Usage(model=self.model, purpose=purpose, output_tokens=tokens,
+                      seconds=round(seconds, 3), cost=round(tokens * price_out / 1e6, 6),
+                      finish_reason="", status=status)
+        calls.append(usage)
+        if self.recorder:
+            self.recorder(usage)
+
+    def _cut_error(self, cut: _StreamCut, purpose: str) -> LLMError:
+        if cut.started:
+            return LLMError(f"the LLM at {self.shown_url} stopped answering {purpose} twice "
+                            f"({cut.why}); check the server's log, or raise "
+                            "PUBLISHER_LLM_TIMEOUT for a model that pauses", reason="llm_timeout")
+        return LLMError(f"the LLM at {self.shown_url} did not start answering {purpose} twice "
+                        f"({cut.why}); is the model loaded? raise "
+                        "PUBLISHER_LLM_FIRST_TOKEN_TIMEOUT for a slow start", reason="llm_timeout")
 
     def _switch_tokens_param(self, exc: openai.APIError) -> bool:
         """Newer OpenAI models refuse ``max_tokens`` and want ``max_completion_tokens``."""
@@ -234,33 +386,29 @@ class LLM:
             return None
         return max(0.0, self.deadline - time.monotonic())
 
-    def _client_in_time(self, purpose: str):
-        """The client, its timeout capped at the time the item has left."""
-        left = self._time_left()
-        if left is None:
-            return self.client
-        if left <= 0.0:
-            raise self._item_timeout(purpose)
-        return self.client.with_options(timeout=min(self.settings.llm_timeout, left))
-
     def _item_timeout(self, purpose: str) -> LLMError:
         return LLMError(f"the item's time budget (PUBLISHER_ITEM_TIMEOUT="
                         f"{self.settings.item_timeout:g} s) ran out before the LLM at "
                         f"{self.shown_url} answered {purpose or 'the request'}; raise "
                         "PUBLISHER_ITEM_TIMEOUT or use a faster model", reason="item_timeout")
 
-    def _account(self, completion, purpose: str, seconds: float) -> Usage:
-        usage = completion.usage
+    def _account(self, kwargs: dict, content: str, finish: str, usage, tokens: int,
+                 purpose: str, seconds: float) -> Usage:
         tokens_in = getattr(usage, "prompt_tokens", 0) or 0
         tokens_out = getattr(usage, "completion_tokens", 0) or 0
+        status = "200"
+        if usage is None:          # a server that sends no usage: count what we can
+            tokens_in = _estimate_tokens(json.dumps(kwargs.get("messages"), ensure_ascii=False))
+            tokens_out = tokens
+            status = "200 (usage counted)"
         price_in, price_out = self.settings.price_of(self.model)
-        finish = completion.choices[0].finish_reason or "" if completion.choices else ""
         result = Usage(model=self.model, purpose=purpose, input_tokens=tokens_in,
                        output_tokens=tokens_out, seconds=round(seconds, 3),
                        cost=round((tokens_in * price_in + tokens_out * price_out) / 1e6, 6),
-                       finish_reason=finish)
-        log.info("LLM %s %s %s -> 200 %s in=%d out=%d (%.0f ms)", self.shown_url, self.model,
-                 purpose, finish, tokens_in, tokens_out, seconds * 1000)
+                       finish_reason=finish, status=status)
+        log.info("LLM %s %s %s -> %s %s in=%d out=%d (%.0f ms, %.1f tokens/s)", self.shown_url,
+                 self.model, purpose, status, finish, tokens_in, tokens_out, seconds * 1000,
+                 tokens_out / seconds if seconds else 0.0)
         if self.recorder:
             self.recorder(result)
         return result
@@ -272,8 +420,9 @@ class LLM:
         tried = f" (gave up after {attempts - 1} retries)" if attempts > 1 else ""
         if isinstance(exc, openai.APITimeoutError):
             return LLMError(f"the LLM at {url} did not answer {purpose} within "
-                            f"{self.settings.llm_timeout:g} s{tried}; raise PUBLISHER_LLM_TIMEOUT "
-                            "or use a faster model", reason="llm_timeout")
+                            f"{self.settings.llm_first_token_timeout:g} s{tried}; raise "
+                            "PUBLISHER_LLM_FIRST_TOKEN_TIMEOUT or use a faster model",
+                            reason="llm_timeout")
         if isinstance(exc, openai.APIConnectionError):
             return LLMError(f"cannot reach the LLM at {url}{tried}: is Ollama (or your server) "
                             "running? Start it, or fix OPENAI_BASE_URL", reason="llm_unreachable")
@@ -302,6 +451,63 @@ class LLM:
                             reason="llm_unavailable")
         return LLMError(f"the LLM at {url} rejected the {purpose} request ({status}: {message}); "
                         f"check PUBLISHER_MODEL={model}", reason="llm_rejected")
+
+
+# --- the reader thread -----------------------------------------------------------------------
+
+class _Reader(threading.Thread):
+    """Sends the request and reads its stream, putting ("chunk", c), then ("end", None) or
+    ("error", exc) on ``feed``. ``abandon()`` closes the stream: the server sees the
+    connection close and stops generating."""
+
+    def __init__(self, client, kwargs: dict, feed: queue.Queue):
+        super().__init__(daemon=True, name="llm-stream")
+        self.client, self.kwargs, self.feed = client, kwargs, feed
+        self.stream = None
+        self.abandoned = threading.Event()
+        self.lock = threading.Lock()
+
+    def run(self) -> None:
+        try:
+            stream = self.client.chat.completions.create(**self.kwargs)
+            with self.lock:
+                self.stream = stream
+            if self.abandoned.is_set():
+                return stream.close()
+            for chunk in stream:
+                if self.abandoned.is_set():
+                    return stream.close()
+                self.feed.put(("chunk", chunk))
+            self.feed.put(("end", None))
+        except Exception as exc:          # handed to the watching thread, which decides
+            if not self.abandoned.is_set():
+                self.feed.put(("error", exc))
+
+    def abandon(self) -> None:
+        self.abandoned.set()
+        with self.lock:
+            stream = self.stream
+        if stream is not None:
+            try:
+                stream.close()
+            except Exception as exc:      # closing a socket another thread reads may complain
+                log.debug("closing an abandoned stream: %s", exc)
+
+
+def _read_chunk(chunk) -> tuple[str, str, Any]:
+    """(text delta, finish reason, usage) of one streamed chunk; reasoning deltas are not text."""
+    usage = getattr(chunk, "usage", None)
+    choices = getattr(chunk, "choices", None) or []
+    if not choices:
+        return "", "", usage
+    choice = choices[0]
+    delta = getattr(choice, "delta", None)
+    return (getattr(delta, "content", None) or "", getattr(choice, "finish_reason", None) or "",
+            usage)
+
+
+def _estimate_tokens(text: str) -> int:
+    return max(1, len(text) // 4)
 
 
 # --- helpers (pure) ---------------------------------------------------------------------------
@@ -366,13 +572,15 @@ def _loads_object(text: str) -> dict:
 
 
 def merge_usage(calls: list[Usage], model: str, purpose: str) -> Usage:
-    """One Usage summing several calls; finish_reason is the last call's."""
+    """One Usage summing several requests; finish_reason and status are the last one's."""
     return Usage(model=model, purpose=purpose,
                  input_tokens=sum(u.input_tokens for u in calls),
                  output_tokens=sum(u.output_tokens for u in calls),
                  seconds=round(sum(u.seconds for u in calls), 3),
                  cost=round(sum(u.cost for u in calls), 6),
-                 finish_reason=calls[-1].finish_reason if calls else "")
+                 finish_reason=calls[-1].finish_reason if calls else "",
+                 requests=sum(u.requests for u in calls),
+                 status=calls[-1].status if calls else "")
 
 
 def _server_message(exc: openai.APIError) -> str:
@@ -392,12 +600,23 @@ def _code(exc: openai.APIError) -> str:
     return str(inner.get("code") or "") if isinstance(inner, dict) else ""
 
 
-def _format_refused(exc: openai.APIError) -> bool:
-    if getattr(exc, "status_code", None) not in (400, 422, 501):
+# Words a server uses when it refuses the response_format we asked for: OpenAI ("Invalid
+# parameter: 'response_format'"), vLLM and TGI ("grammar"), llama-cpp-python's pydantic 500
+# ("Input should be 'text' or 'json_object'" at loc ['body', 'response_format', 'type']),
+# LM Studio / LocalAI ("json_schema is not supported"), 501 "not implemented" proxies.
+_REFUSAL_WORDS = ("response_format", "response format", "json_schema", "json schema",
+                  "json_object", "structured output", "grammar", "schema", "'text' or")
+
+
+def format_refused(exc: Exception) -> bool:
+    """Whether an error answer is the server refusing the request's format (not a passing
+    fault): any 4xx or 5xx whose body speaks of the response format, schema or grammar.
+    Such a refusal is final for that format: asking again gets the same answer."""
+    status = getattr(exc, "status_code", None)
+    if not isinstance(status, int) or status < 400 or status in (401, 403, 404, 429):
         return False
-    message = _server_message(exc).lower()
-    return any(w in message for w in ("response_format", "json_schema", "json_object",
-                                      "structured output", "response format"))
+    text = f"{_server_message(exc)} {getattr(exc, 'body', '')}".lower()
+    return any(word in text for word in _REFUSAL_WORDS)
 
 
 def _retryable(exc: openai.APIError) -> bool:

@@ -50,6 +50,19 @@ __all__ = [
 SCHEMA_UNSUPPORTED = "response_format json_schema not supported"
 JSON_OBJECT_UNSUPPORTED = "response_format json_object not supported"
 
+# How real servers refuse a response_format they do not take (observed, see docs/llm-servers.md):
+# llama-cpp-python's server validates the body with pydantic and answers 500 with the list of
+# validation errors as its message; others answer 400, 422 or 501 in their own words.
+REFUSALS = {
+    400: "response_format json_schema not supported",
+    422: "Unprocessable Entity: body -> response_format -> type: value is not a valid "
+         "enumeration member; permitted: 'text', 'json_object'",
+    500: "[{'type': 'literal_error', 'loc': ('body', 'response_format', 'type'), 'msg': "
+         "\"Input should be 'text' or 'json_object'\", 'input': 'json_schema', 'ctx': "
+         "{'expected': \"'text' or 'json_object'\"}}]",
+    501: "Not Implemented: structured output (json_schema) is not supported by this server",
+}
+
 
 @dataclass
 class Reply:
@@ -70,6 +83,8 @@ class Reply:
     raw_body: str | None = None       # sent verbatim (a broken HTTP body)
     tokens_per_second: float | None = None   # streaming: overrides the server's
     first_token_delay: float | None = None
+    cut_after: int | None = None      # streaming: drop the connection after N chunks
+    pause_after: tuple[int, float] | None = None   # streaming: (N chunks, then a silence of s)
 
     def text(self) -> str:
         if self.json is not None:
@@ -141,7 +156,8 @@ class FakeLLM:
     def __init__(self, handler: Handler | None = None, *, json_schema_supported: bool = True,
                  json_object_supported: bool = True, tokens_per_second: float | None = None,
                  first_token_delay: float = 0.0, models: tuple[str, ...] = ("test-model",),
-                 reject_unknown_models: bool = False, api_key: str | None = None):
+                 reject_unknown_models: bool = False, api_key: str | None = None,
+                 refusal_status: int = 400, stream_usage: bool = True):
         self.handler = handler
         self.json_schema_supported = json_schema_supported
         self.json_object_supported = json_object_supported
@@ -150,6 +166,8 @@ class FakeLLM:
         self.models = tuple(models)
         self.reject_unknown_models = reject_unknown_models
         self.api_key = api_key              # when set, other keys get 401
+        self.refusal_status = refusal_status    # how json_schema is refused (REFUSALS)
+        self.stream_usage = stream_usage        # False: no usage chunk even when asked
         self.requests: list[Request] = []   # chat completion requests, in arrival order
         self.hits: list[tuple[str, str]] = []   # every (method, path), models included
         self._queue: deque[Reply] = deque()
@@ -223,7 +241,9 @@ class FakeLLM:
         """What a real server refuses before the model runs."""
         kind = request.response_format
         if kind == "json_schema" and not self.json_schema_supported:
-            return schema_unsupported()
+            if self.refusal_status == 400:
+                return schema_unsupported()
+            return Reply(status=self.refusal_status, error=REFUSALS[self.refusal_status])
         if kind == "json_object" and not self.json_object_supported:
             return Reply(status=400, error=JSON_OBJECT_UNSUPPORTED)
         if self.reject_unknown_models and request.get("model") not in self.models:
@@ -346,10 +366,15 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header("Content-Type", "text/event-stream")
             self.send_header("Cache-Control", "no-cache")
             self.end_headers()
-            for chunk in _stream_chunks(request, reply):
+            for number, chunk in enumerate(_stream_chunks(request, reply, self.fake)):
                 if first and self.fake._stop.wait(first):
                     return
                 first = 0.0
+                if reply.cut_after is not None and number >= reply.cut_after:
+                    return self._drop()
+                if reply.pause_after and number == reply.pause_after[0] and \
+                        self.fake._stop.wait(reply.pause_after[1]):
+                    return
                 self.wfile.write(b"data: " + json.dumps(chunk, ensure_ascii=False)
                                  .encode("utf-8") + b"\n\n")
                 self.wfile.flush()
@@ -384,7 +409,7 @@ def _completion(request: Request, reply: Reply) -> dict:
 _PIECE = re.compile(r"\S+\s*|\s+")
 
 
-def _stream_chunks(request: Request, reply: Reply):
+def _stream_chunks(request: Request, reply: Reply, fake: "FakeLLM | None" = None):
     """One chunk per word-ish piece (roughly a token), then the finish, then usage."""
     base = {"id": "chatcmpl-fakestream", "object": "chat.completion.chunk",
             "created": int(time.time()), "model": request.get("model", "")}
@@ -397,7 +422,8 @@ def _stream_chunks(request: Request, reply: Reply):
     for piece in _PIECE.findall(reply.text()):
         yield chunk({"content": piece})
     yield chunk({}, reply.finish_reason)
-    if (request.get("stream_options") or {}).get("include_usage"):
+    if (request.get("stream_options") or {}).get("include_usage") and \
+            (fake is None or fake.stream_usage):
         yield {**base, "choices": [], "usage": _usage(request, reply)}
 
 
