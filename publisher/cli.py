@@ -131,6 +131,10 @@ def draft(inputs, dry_run, out_dir, min_words, strict, status, date, image, imag
                       category=category, seo_plugin=settings.seo_plugin)
     if options.status == "future" and not date:
         _fail(click.UsageError("--status future needs --date (e.g. 2026-12-01T08:00:00)"))
+    if not settings.llm_configured:     # a local server (Ollama, LM Studio…) may be running
+        from .writer.discover import use_local_llm
+        settings = run(lambda: use_local_llm(settings, say=lambda line: click.echo(line, err=True)),
+                       as_json=as_json)
     request = api.DraftRequest(tuple(inputs), dry_run=dry_run, out_dir=out_dir or "",
                                min_words=min_words, update=update,
                                keep_status=update and status is None, options=options)

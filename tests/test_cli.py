@@ -45,7 +45,10 @@ def llm_env(smart_llm, tmp_path):
 
 
 def test_no_llm_configured_says_how_to_set_one(tmp_path):
-    result = run(["draft", str(SEED_000)], {"PUBLISHER_DB": f"sqlite:///{tmp_path}/s.db"},
+    # No local server either: the search looks at one free port, never the real usual ones.
+    from tests.support.fakelocal import free_port
+    result = run(["draft", str(SEED_000)], {"PUBLISHER_DB": f"sqlite:///{tmp_path}/s.db",
+                                            "PUBLISHER_LOCAL_LLM_PORTS": str(free_port())},
                  cwd=tmp_path)
     assert result.returncode == 2
     message = result.stderr.strip()
