@@ -24,7 +24,7 @@ class Result:
 def run_checks(settings: Settings, env_file: str = ".env", site: str | None = None) -> list[Result]:
     results = [check_env_file(env_file), check_database(settings)]
     results += check_sites(settings, site) if settings.sites_file else check_wordpress(settings)
-    results.append(check_llm(settings))
+    results += check_llm(settings)
     return results
 
 
@@ -78,19 +78,78 @@ def check_wordpress(settings: Settings) -> list[Result]:
         return [Result("wordpress", "fail", str(err), _fix_for(err))]
 
 
-def check_llm(settings: Settings) -> Result:
+def check_llm(settings: Settings) -> list[Result]:
+    """Which server (configured, or found on this machine), then one probe of what it
+    supports: models, structured output, streaming. What works is remembered in the state
+    database for the next draft."""
+    results: list[Result] = []
     if not settings.llm_configured:
-        return Result("llm", "fail", "no LLM configured", LLM_HOWTO)
-    from .writer.llm import LLM
+        from .writer.discover import found_line, scan, searched, wanted_model, with_server
+        result = scan(settings.local_llm_port_list, wanted_model(settings))
+        found = result.usable
+        if found is None:
+            return [Result("llm", "fail", f"no LLM configured; {searched(result)}",
+                           LLM_HOWTO)]
+        results.append(Result("llm local server", "ok",
+                              found_line(found).removeprefix("publisher: ")))
+        settings = with_server(settings, found)
+    from .writer.probe import probe
+    found_ = probe(settings)
+    results += probe_results(found_)
+    _remember(settings, found_)
+    return results
+
+
+def probe_results(p) -> list[Result]:
+    """A probe (publisher.writer.probe.Probe) as doctor lines, each problem with its fix."""
+    where = p.shown_url
+    by_topic: dict[str, list] = {}
+    for problem in p.problems:
+        by_topic.setdefault(problem.topic, []).append(problem)
+    out: list[Result] = []
+    fatal = next((x for x in p.problems if x.fatal and x.topic in ("server", "models")), None)
+    if fatal is not None:
+        return [Result("llm", "fail", fatal.detail, fatal.fix)] + [
+            Result(f"llm {x.topic}", "fail" if x.fatal else "warn", x.detail, x.fix)
+            for x in p.problems if x is not fatal]
+    if p.models is None:
+        listed = next(iter(by_topic.get("models", [])), None)
+        out.append(Result("llm", "warn", f"{where} answers; model {p.model} "
+                                         f"({listed.detail if listed else 'not listed'})",
+                          listed.fix if listed else ""))
+    else:
+        out.append(Result("llm", "ok", f"{where} answers; {len(p.models)} model(s) listed, "
+                                       f"{p.model} among them"))
+    structured = next(iter(by_topic.get("structured output", [])), None)
+    if structured is None:
+        out.append(Result("llm structured output", "ok", f"{p.mode} accepted"))
+    else:
+        out.append(Result("llm structured output", "fail" if structured.fatal else "warn",
+                          structured.detail, structured.fix))
+    if p.streaming is not None:
+        streaming = next(iter(by_topic.get("streaming", [])), None)
+        if streaming is None:
+            out.append(Result("llm streaming", "ok", "stream=true works; usage in the final "
+                                                     "chunk (stream_options.include_usage)"))
+        else:
+            out.append(Result("llm streaming", "ok" if p.streaming else "warn",
+                              streaming.detail, streaming.fix))
+    return out
+
+
+def _remember(settings: Settings, p) -> None:
+    """Save what works, so the next draft starts with it (nothing when nothing worked)."""
+    if not p.mode:
+        return
+    from .state.db import Store
+    usage = None if p.stream_usage is None else ("yes" if p.stream_usage else "no")
     try:
-        models = LLM(settings).list_models()
-    except PublisherError as err:
-        return Result("llm", "fail", str(err), "check OPENAI_BASE_URL / OPENAI_API_KEY")
-    where = settings.openai_base_url or "OpenAI"
-    if models and settings.model not in models:
-        return Result("llm", "fail", f"{where} does not serve model {settings.model!r}",
-                      f"set PUBLISHER_MODEL to one of: {', '.join(sorted(models)[:8])}")
-    return Result("llm", "ok", f"{where} answers; model {settings.model} available")
+        with Store(settings.db, secrets=settings.secrets()) as store:
+            store.remember_llm_capability(p.base_url, p.model, mode=p.mode, stream_usage=usage,
+                                          detail=p.refusal)
+    except Exception as exc:  # the database check reports why; the probe's lines stand
+        log.warning("could not remember the LLM's capabilities in %s: %s",
+                    _safe_db(settings.db), exc)
 
 
 def _fix_for(err: PublisherError) -> str:
