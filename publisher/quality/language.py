@@ -1,39 +1,74 @@
-"""Is the article French, and is it free of Markdown?
+"""Is the article French, paragraph by paragraph, and is it free of Markdown?
 
 Language is detected, never assumed: a model handed an English source, or a long English
-quote, sometimes answers in English. Detection counts stop words (the short grammatical words
-that make up ~40 % of any running text) from four lists; it needs no network and no model, and
-on a few dozen words of news prose it is unambiguous. Words shared by two languages
-("de", "la", "en" in French and Spanish) count for both, the distinctive ones decide.
+quote, sometimes answers in English, or leaves a paragraph in English after a rewrite. Each
+paragraph long enough to judge (``MIN_WORDS`` words) is given a language:
+
+1. Stop words (the short grammatical words that make up ~40 % of any running text) from nine
+   lists decide the clear cases at no cost: a paragraph whose best language holds at least
+   ``CLEAR_RATIO`` of its words and ``CLEAR_MARGIN`` times the next one's share. Words shared
+   by two languages ("de", "la", "en" in French, Spanish and Catalan) count for both, the
+   distinctive ones decide. On news prose this settles every paragraph of the fixtures.
+2. Anything less clear (Catalan next to French, Portuguese next to Spanish, a paragraph
+   half in a quoted language) goes to py3langid (a naive Bayes byte n-gram model, no network)
+   restricted to ``LANGUAGES``. Its model takes ~0.7 s of CPU to load, so it is imported and
+   loaded only when a paragraph needs it, once per process.
+
+An article is French when its whole text is and no judged paragraph is in another language.
 """
 
 from __future__ import annotations
 
 import re
 from collections import Counter
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from ..models import Article, Block, Section
 from .length import visible
+from .memo import per_article, word_count
 
 STOP_WORDS = {
     "fr": set("""le la les un une des du de d l et est sont a ont été être au aux ce cette ces
         qui que qu dans pour par sur avec sans pas ne n plus se s il elle ils elles nous vous
         leur leurs son sa ses mais ou où comme c j y en lors selon aussi très tout tous depuis
-        entre après avant alors dont été avait était sera déjà""".split()),
+        entre après avant alors dont été avait était sera déjà à cet nos notre votre vos afin
+        si ni donc car encore puis chez vers sous contre ceux celle celui lui eux on""".split()),
     "en": set("""the of and to in is are was were be been has have had that this these those
         for on with as by at from it its which who whom their they he she we will would said
-        not but or an there than also after before into over about more most can could""".split()),
+        not but or a an there than also after before into over about more most can could""".split()),
     "es": set("""el la los las un una unos de del y en que es son fue por para con sin no se
         su sus al lo como pero más muy ha han había este esta estos también según sobre entre
         desde hasta cuando donde ya le les""".split()),
     "de": set("""der die das den dem des ein eine einen einem und ist sind war waren nicht mit
         zu von auf für sich im es auch als wird wurde hat haben bei nach aus über noch wie
         dass oder aber nur vor um seine ihre""".split()),
+    "it": set("""il lo la i gli le un uno una di del dello della dei degli delle dell a al alla
+        ai agli alle all da dal dalla dai in nel nella nei negli nelle nell su sul sulla con per
+        tra fra e è che non si ha hanno sono era anche come ma più questo questa essere stato
+        stata loro suo sua suoi sue ci ne l d se o ed dopo quando secondo""".split()),
+    "pt": set("""o a os as um uma uns umas de do da dos das em no na nos nas por pelo pela para
+        com sem e é que não se ao aos à às seu sua seus suas mais como mas foi ser está estão
+        também sobre entre ele ela eles já quando onde este esta isso ou tem têm há até após
+        segundo""".split()),
+    "ca": set("""el la els les l un una uns unes de d del dels a al als en per amb i o que és
+        són no es s va van ha han seu seva seus seves més com però també aquest aquesta sobre
+        entre quan on ja li hi ho fins després segons durant""".split()),
+    "nl": set("""de het een en van in is op te dat die voor met zijn niet aan er ook als bij
+        door naar om tot uit over maar dan wordt werd heeft hebben hij zij ze wij we nog wel al
+        meer deze dit zou kan worden was waren geen haar hun""".split()),
+    "ro": set("""și şi în de la a al ale cu pe care este sunt nu din un o să se că mai pentru
+        fost lor acest această după ca au fi unei unui el ea prin către despre dar sau iar
+        între""".split()),
 }
+# The languages a paragraph is told apart from (py3langid's codes): French, its neighbours
+# that share its stop words, and the languages sources commonly come in.
+LANGUAGES = ("fr", "en", "es", "it", "pt", "ca", "nl", "de", "ro")
 MIN_WORDS = 12          # below this there is not enough text to tell
 MIN_RATIO = 0.15        # news prose runs at 0.3–0.5 in its own language
+CLEAR_RATIO = 0.20      # stop words decide alone when the best language holds this share…
+CLEAR_MARGIN = 3.0      # …and, against every other language, its own distinctive stop words
+CLEAR_FLOOR = 0.08      # outnumber the other's this many times and hold this share at least
 
 _TOKEN = re.compile(r"[^\W\d_]+")
 _APOSTROPHES = {"’": "'", "‘": "'", "ʼ": "'", "`": "'"}
@@ -60,15 +95,57 @@ def _scores(tokens: list[str]) -> dict[str, float]:
             for lang, words in STOP_WORDS.items()}
 
 
-@lru_cache(maxsize=256)        # the gate asks again of the same article and sources
+@lru_cache(maxsize=2048)       # the gate asks again of the same paragraphs and sources
 def detect_language(text: str) -> str:
-    """"fr", "en", "es", "de", or "und" when the text is too short or matches none."""
+    """One of ``LANGUAGES``, or "und" when the text is too short or holds no stop word of
+    any of them (a list of names, figures)."""
     tokens = _tokens(text)
     if len(tokens) < MIN_WORDS:
         return "und"
     scores = _scores(tokens)
     best = max(scores, key=scores.get)
-    return best if scores[best] >= MIN_RATIO else "und"
+    if scores[best] < MIN_RATIO:
+        return "und"
+    if scores[best] >= CLEAR_RATIO and _clear(best, tokens):
+        return best
+    return identify(text)
+
+
+def _distinct_pairs() -> dict[tuple[str, str], frozenset[str]]:
+    return {(a, b): frozenset(STOP_WORDS[a] - STOP_WORDS[b])
+            for a in STOP_WORDS for b in STOP_WORDS if a != b}
+
+
+_DISTINCT = _distinct_pairs()
+
+
+def _clear(best: str, tokens: list[str]) -> bool:
+    """Against every other language, the stop words only ``best`` has clearly outnumber the
+    ones only the other has ("le", "et", "des" against Catalan's "el", "i", "dels")."""
+    counts = Counter(tokens)
+    floor = CLEAR_FLOOR * len(tokens)
+    for other in STOP_WORDS:
+        if other == best:
+            continue
+        mine = sum(n for t, n in counts.items() if t in _DISTINCT[best, other])
+        theirs = sum(n for t, n in counts.items() if t in _DISTINCT[other, best])
+        if mine < floor or mine < CLEAR_MARGIN * theirs:
+            return False
+    return True
+
+
+_IDENTIFIER = None
+
+
+def identify(text: str) -> str:
+    """py3langid's answer among ``LANGUAGES`` (loaded on first use: ~0.7 s of CPU)."""
+    global _IDENTIFIER
+    if _IDENTIFIER is None:
+        from py3langid.langid import MODEL_FILE, LanguageIdentifier
+        identifier = LanguageIdentifier.from_model_file(MODEL_FILE)
+        identifier.set_languages(list(LANGUAGES))
+        _IDENTIFIER = identifier            # one object, assigned whole: thread-safe enough
+    return _IDENTIFIER.classify(visible(text))[0]
 
 
 def article_text(article: Article) -> str:
@@ -76,6 +153,61 @@ def article_text(article: Article) -> str:
     for section in article.all_sections:
         parts += [section.heading, *(b.visible_text for b in section.blocks)]
     return "\n\n".join(parts)
+
+
+@dataclass(frozen=True)
+class Paragraph:
+    """One body block as the language check sees it."""
+
+    where: str          # "l'introduction" or « heading »
+    text: str
+    words: int
+    lang: str           # one of LANGUAGES, or "und" when too short to judge
+
+
+def paragraphs(article: Article) -> list[Paragraph]:
+    """Every body block (paragraph, list, quotation) with its language, in reading order."""
+    return list(_paragraphs(article))
+
+
+@per_article
+def _paragraphs(article: Article) -> tuple[Paragraph, ...]:
+    found = []
+    blocks = [("l'introduction", b) for b in article.intro]
+    blocks += [(f"« {s.heading} »", b) for s in article.all_sections for b in s.blocks]
+    for where, block in blocks:
+        text = block.visible_text
+        found.append(Paragraph(where, text, word_count(text), detect_language(text)))
+    return tuple(found)
+
+
+def foreign_paragraphs(article: Article, expected: str = "fr") -> list[Paragraph]:
+    """Paragraphs long enough to judge that are written in another language."""
+    return [p for p in _paragraphs(article) if p.lang not in (expected, "und")]
+
+
+def french_share(article: Article) -> float:
+    """Share of the judged words that are in French paragraphs (1.0 when none can be judged):
+    what a translation must raise to be kept."""
+    judged = [p for p in _paragraphs(article) if p.lang != "und"]
+    total = sum(p.words for p in judged)
+    return sum(p.words for p in judged if p.lang == "fr") / total if total else 1.0
+
+
+def article_language(article: Article) -> str:
+    """The language of the article's whole text ("und" when too short to tell)."""
+    return detect_language(article_text(article))
+
+
+def is_french(article: Article) -> bool:
+    """French as a whole, and no paragraph long enough to judge in another language."""
+    return article_language(article) in ("fr", "und") and not foreign_paragraphs(article)
+
+
+def describe(paragraph: Paragraph) -> str:
+    """« Paragraph excerpt … » (en, in « heading »): how the report names a foreign one."""
+    excerpt = " ".join(visible(paragraph.text).split()[:10])
+    return f"« {excerpt} … » ({paragraph.lang}, dans {paragraph.where})"
 
 
 def foreign_sections(article: Article, expected: str = "fr") -> list[str]:
