@@ -132,7 +132,7 @@ def probe_results(p) -> list[Result]:
             out.append(Result("llm streaming", "ok", "stream=true works; usage in the final "
                                                      "chunk (stream_options.include_usage)"))
         else:
-            out.append(Result("llm streaming", "ok" if p.streaming else "warn",
+            out.append(Result("llm streaming", "fail" if streaming.fatal else "ok",
                               streaming.detail, streaming.fix))
     return out
 

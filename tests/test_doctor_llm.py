@@ -135,6 +135,37 @@ def test_a_stream_without_usage_is_said_and_remembered(db):
 
 # --- what does not work: never [ok] --------------------------------------------------------
 
+def test_a_server_that_cannot_stream_fails_since_publisher_streams_every_request(db):
+    def no_stream(request):
+        if request.get("stream"):
+            return Reply(status=400, error="streaming is not supported")
+        return OK
+    with FakeLLM(no_stream) as server:
+        found = probe(settings_at(server.base_url, db))
+        results = by_name(doctor.probe_results(found))
+    assert found.mode == "json_schema" and found.streaming is False and not found.ok
+    assert results["llm streaming"].status == "fail"
+    assert "streaming is not supported" in results["llm streaming"].detail
+    assert "publisher streams every request" in results["llm streaming"].fix
+
+
+def test_a_server_refusing_stream_options_is_told_apart_from_one_that_cannot_stream(db):
+    def old_server(request):
+        if request.get("stream_options"):
+            return Reply(status=400, error="Unrecognized request argument supplied: "
+                                           "stream_options")
+        return OK
+    with FakeLLM(old_server) as server:
+        found = probe(settings_at(server.base_url, db))
+        results = by_name(doctor.probe_results(found))
+        streamed = [bool(r.get("stream_options")) for r in server.requests if r.get("stream")]
+    assert streamed == [True, False]
+    assert found.streaming is True and found.stream_usage is False and not found.ok
+    line = results["llm streaming"]
+    assert line.status == "fail" and "stream_options" in line.detail
+    assert "upgrade the server" in line.fix
+
+
 def test_a_model_not_served_fails_with_the_fix(db):
     with FakeLLM(answers_ok, models=("llama3.1:8b",), reject_unknown_models=True) as server:
         results = doctor.check_llm(settings_at(server.base_url, db))

@@ -27,7 +27,7 @@ from ..errors import LLMNotConfigured
 
 HOST = "127.0.0.1"
 CONNECT_TIMEOUT = 0.3            # seconds to open a connection to one port
-READ_TIMEOUT = 2.0               # seconds for a listening server to answer a GET
+READ_TIMEOUT = 1.0               # seconds for a listening server to answer a GET
 MAX_BODY = 4_000_000             # bytes read from one answer (a model list is a few KB)
 
 # What each usual port is, for the messages (the server is recognised from its answers).
@@ -131,8 +131,8 @@ def searched(result: Scan) -> str:
         return (f"{first.server} answers at {first.base_url} but serves no chat model "
                 f"(models: {listed}): load one{pull}")
     where = ", ".join(f"{p} ({USUAL[p]})" if p in USUAL else str(p) for p in result.ports)
-    return (f"no local server answered on {HOST} port{'s' * (len(result.ports) > 1)} {where} "
-            "(PUBLISHER_LOCAL_LLM_PORTS)")
+    return (f"no local server answered on {HOST} port{'s' * (len(result.ports) > 1)} {where}, "
+            "the ports PUBLISHER_LOCAL_LLM_PORTS lists")
 
 
 def choose_model(models: tuple[str, ...], wanted: str = "") -> tuple[str, str]:

@@ -176,30 +176,36 @@ class _Prober:
     # --- 3. streaming ----------------------------------------------------------------------
 
     def _streaming(self, mode: str) -> None:
+        """publisher streams every request with ``stream_options.include_usage``, in the
+        structured mode found: ask exactly that. A server that refuses the option is asked
+        once more without it, to say which of the two it lacks."""
         response_format = dict(FORMATS)[mode]
         extra: dict[str, Any] = {"stream_options": {"include_usage": True}}
-        for attempt in (1, 2):
+        try:
+            chunks, usage = self._stream(response_format, extra)
+        except openai.APIStatusError as exc:
+            if "stream_options" not in _message(exc).lower():
+                return self._stream_failed(self._failure(exc, "a streamed request"))
+            refused = self._failure(exc, "stream_options.include_usage")
             try:
-                chunks, usage = self._stream(response_format, extra)
-            except openai.APIStatusError as exc:
-                if attempt == 1 and "stream_options" in _message(exc).lower():
-                    extra = {}                  # an older server: stream without the option
-                    continue
-                self._stream_failed(self._failure(exc, "a streamed request"))
-                return
-            except openai.APIConnectionError as exc:
-                self._stream_failed(self._failure(exc, "a streamed request"))
-                return
-            if not chunks:
-                self._stream_failed(f"the stream from {self.shown} ended without a chunk")
-                return
-            self.found.update(streaming=True, stream_usage=usage)
-            if not usage:
-                self.problems.append(Problem(
-                    "streaming", "streams, but sends no usage chunk (stream_options."
-                                 "include_usage " + ("refused" if not extra else "ignored") + ")",
-                    "nothing to do: publisher counts the tokens itself (estimated)"))
-            return
+                chunks, _ = self._stream(response_format, {})
+            except openai.APIError as again:
+                return self._stream_failed(self._failure(again, "a streamed request"))
+            self.found.update(streaming=bool(chunks), stream_usage=False)
+            self._fatal("streaming", f"streams, but {refused}",
+                        "publisher asks for usage in every stream: upgrade the server")
+            return None
+        except openai.APIError as exc:
+            return self._stream_failed(self._failure(exc, "a streamed request"))
+        if not chunks:
+            return self._stream_failed(f"the stream from {self.shown} ended without a chunk")
+        self.found.update(streaming=True, stream_usage=usage)
+        if not usage:
+            self.problems.append(Problem(
+                "streaming", "streams, but sends no usage chunk (stream_options.include_usage "
+                             "ignored)",
+                "nothing to do: publisher counts the tokens itself"))
+        return None
 
     def _stream(self, response_format: dict | None, extra: dict) -> tuple[int, bool]:
         started = time.monotonic()
@@ -216,11 +222,10 @@ class _Prober:
         return chunks, usage
 
     def _stream_failed(self, detail: str) -> None:
-        self.found.update(streaming=False, stream_usage=False)
-        self.problems.append(Problem(
-            "streaming", detail, "use a server that streams (Ollama, llama.cpp, vLLM and LM "
-                                 "Studio all do): without it a long article may time out",
-            fatal=False))
+        self.found.update(streaming=False)
+        self._fatal("streaming", detail, "publisher streams every request: upgrade the server, "
+                                         "or use one that streams (Ollama, llama.cpp, vLLM, "
+                                         "LM Studio)")
 
     # --- one request ---------------------------------------------------------------------
 
