@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -15,10 +16,11 @@ from publisher import doctor
 from publisher.config import Settings
 from publisher.state.db import Store
 from publisher.writer.probe import probe
-from tests.support.fakellm import FakeLLM, Reply
+from tests.support.fakellm import FakeLLM, Reply, make_smart_handler
 from tests.support.fakelocal import free_port, ollama
 
 PUBLISHER = [sys.executable, "-c", "from publisher.cli import main; main()"]
+SEED = Path(__file__).resolve().parent / "fixtures" / "seeds" / "000_26b4b37e47165035.txt"
 OK = '{"ok": true}'
 
 # llama-cpp-python's server (0.3.x) validates the request with pydantic and answers 500:
@@ -198,12 +200,16 @@ def test_an_unreachable_server_fails(db):
 
 # --- publisher doctor, as users run it ---------------------------------------------------------
 
-def run_doctor(env_extra, cwd):
+def run_cli(args, env_extra, cwd):
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("WP_", "OPENAI_", "PUBLISHER_"))}
     env.update(env_extra)
-    return subprocess.run([*PUBLISHER, "doctor"], env=env, cwd=cwd, capture_output=True,
+    return subprocess.run([*PUBLISHER, *args], env=env, cwd=cwd, capture_output=True,
                           text=True, timeout=300)
+
+
+def run_doctor(env_extra, cwd):
+    return run_cli(["doctor"], env_extra, cwd)
 
 
 def test_doctor_reports_json_object_only_for_llama_cpp_python(tmp_path, db):
@@ -216,6 +222,23 @@ def test_doctor_reports_json_object_only_for_llama_cpp_python(tmp_path, db):
         in result.stdout
     assert "publisher falls back automatically" in result.stdout
     assert remembered(db, url)["mode"] == "json_object"
+
+
+def test_the_next_draft_starts_with_the_mode_doctor_found(tmp_path, db):
+    smart = make_smart_handler()
+
+    def handler(request):
+        return OK if request.purpose == "probe" else smart(request)
+    with FakeLLM(handler, json_schema_supported=False, refusal_status=500) as server:
+        env = {"OPENAI_BASE_URL": server.base_url, "PUBLISHER_MODEL": "test-model",
+               "PUBLISHER_DB": db}
+        assert run_doctor(env, tmp_path).returncode == 0
+        probed = len(server.requests)
+        result = run_cli(["draft", str(SEED), "--dry-run", "--out", str(tmp_path / "d")], env,
+                         tmp_path)
+        drafted = server.requests[probed:]
+    assert result.returncode == 0, result.stderr
+    assert drafted and all(r.response_format == "json_object" for r in drafted)
 
 
 def test_doctor_exit_code_is_not_zero_when_the_model_is_not_served(tmp_path, db):
