@@ -76,8 +76,12 @@ def writing_brief(sources: list[Source], brief: Brief) -> Brief:
 
 
 def write(sources: list[Source], brief: Brief, llm) -> tuple[Article, list[Usage]]:
+    """One generation, around a focus keyphrase chosen from the sources first (so that the
+    article can be written for it, instead of rewritten for it)."""
+    from .seo.plan import plan_keyphrase
     from .writer.write import write_article
-    article, usage = write_article(sources, writing_brief(sources, brief), llm)
+    article, usage = write_article(sources, writing_brief(sources, brief), llm,
+                                   keyphrase=plan_keyphrase(sources))
     return article, list(usage)
 
 
@@ -100,22 +104,22 @@ def finish(article: Article, write_usage: list[Usage], sources: list[Source], br
     return Prepared(article, seo, report, draft)
 
 
-# Checks a rewrite of the text can fix without new facts (Flesch, length… are the sources'
-# own). The whole article is rewritten only when one of them is red: that call costs as much
-# as the first draft.
-SEO_TEXT_REPAIRABLE = ("keyphrase_in_introduction", "keyphrase_in_subheadings",
-                       "keyphrase_density", "sentence_length", "transition_words",
-                       "passive_voice", "paragraph_length", "subheading_distribution")
-# Checks that a small meta-only call fixes (a few dozen output tokens).
+# After the one generation, the LLM is asked again only for a red check that decides whether
+# the article ranks for its keyphrase, and only for the part that fails: the introduction's
+# first paragraph and the subheadings (keyphrase missing there), or the meta fields (when the
+# builders could not make them from the article's own words). Readability scores (sentence
+# length, transition words, passive voice, paragraph length, density…) are the editor's advice
+# in the report: a whole rewrite for them costs a second generation and risks the facts.
+SEO_PART_REPAIRABLE = ("keyphrase_in_introduction", "keyphrase_in_subheadings")
 SEO_META_REPAIRABLE = ("keyphrase_in_title", "meta_title_width", "keyphrase_in_meta_description",
                        "meta_description_length")
 
 
 def seo_stage(article: Article, report: Report, sources: list[Source], brief: Brief, llm,
               options: Options) -> tuple[Article, SeoMeta, Report]:
-    """Build and check the SEO layer; fix deterministically, then try one repair call (the
-    whole text when a text check is red, else the meta fields only), kept only if it makes
-    the checks better without hurting the quality gate."""
+    """Build and check the SEO layer; fix deterministically, then, only for a red check that
+    decides the ranking, one small call for the failing part, kept only if it makes the checks
+    better without hurting the quality gate."""
     from .seo.checks import failing
     from .seo.fix import repair_instructions
 
@@ -123,19 +127,21 @@ def seo_stage(article: Article, report: Report, sources: list[Source], brief: Br
     report = replace(report, repairs=(*report.repairs, *fixes))
     kind = seo_repair_kind(checks)
     if llm is not None and kind:
-        todo = [c for c in failing(checks) if c in SEO_TEXT_REPAIRABLE + SEO_META_REPAIRABLE]
+        todo = [c for c in failing(checks) if c in SEO_PART_REPAIRABLE + SEO_META_REPAIRABLE]
         article, seo, report, checks = _seo_repair(
             article, seo, report, checks, repair_instructions(todo, seo.keyphrase),
-            sources, brief, llm, options, whole_text=kind == "text")
+            sources, brief, llm, options, parts=kind == "parts")
     return article, seo, replace(report, checks=(*report.checks, *_explained(
         article, seo, checks, sources)))
 
 
 def seo_repair_kind(checks) -> str:
-    """"text" (rewrite the article), "meta" (the meta fields only) or "" (no call)."""
-    if any(c.id in SEO_TEXT_REPAIRABLE and c.status == "bad" for c in checks):
-        return "text"
-    if any(c.id in SEO_META_REPAIRABLE and c.status != "good" for c in checks):
+    """"parts" (introduction and subheadings, with the meta fields), "meta" (the meta fields
+    only) or "" (no call)."""
+    red = {c.id for c in checks if c.status == "bad"}
+    if red & set(SEO_PART_REPAIRABLE):
+        return "parts"
+    if red & set(SEO_META_REPAIRABLE):
         return "meta"
     return ""
 
@@ -154,14 +160,14 @@ def _seo_pass(article, sources, brief, options):
 
 
 def _seo_repair(article, seo, report, checks, instructions, sources, brief, llm, options, *,
-                whole_text: bool):
+                parts: bool):
     from .errors import LLMError
     from .quality.gate import run_gate
-    from .writer.write import revise_for_seo, suggest_meta
+    from .writer.write import suggest_meta, suggest_parts
 
     try:
-        if whole_text:
-            revised, usage = revise_for_seo(article, instructions, sources, brief, llm)
+        if parts:
+            revised, usage = suggest_parts(article, seo.keyphrase, instructions, llm)
         else:
             revised, usage = suggest_meta(article, seo.keyphrase, instructions, llm)
     except LLMError as err:

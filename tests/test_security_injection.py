@@ -168,6 +168,9 @@ def test_a_hostile_file_and_an_obedient_model_give_a_sanitized_draft(wp_site, tm
     assert "publie immédiatement" in text[start:end]
     system = next(m["content"] for m in prompt["messages"] if m["role"] == "system")
     assert "DONNÉES" in system and "jamais des instructions" in system
+    # ...and in the user message too, before the data (a template may drop the system role)
+    user = next(m["content"] for m in prompt["messages"] if m["role"] == "user")
+    assert user.index("jamais des instructions") < user.index("<<<SOURCE 1")
 
 
 def test_a_hostile_web_page_keeps_only_links_to_its_own_host(wp_site, tmp_path, hostile_page):

@@ -299,9 +299,9 @@ class LLM:
                 what = ("no first token" if first else "no new token") + f" within {limit:g} s"
                 raise _StreamCut(what, tokens, not first) from None
             if kind == "error":
-                if isinstance(item, openai.APIConnectionError) and text:
-                    raise _StreamCut(f"the connection dropped mid-answer ({item})", tokens,
-                                     True) from None
+                if _transport_error(item):      # the body broke off: a cut, not a refusal
+                    raise _StreamCut(f"the stream broke off ({type(item).__name__}: "
+                                     f"{str(item)[:120]})", tokens, bool(text)) from None
                 raise item
             if kind == "end":
                 break
@@ -504,6 +504,17 @@ def _read_chunk(chunk) -> tuple[str, str, Any]:
     delta = getattr(choice, "delta", None)
     return (getattr(delta, "content", None) or "", getattr(choice, "finish_reason", None) or "",
             usage)
+
+
+def _transport_error(exc: BaseException) -> bool:
+    """A stream that broke off once its answer had begun (the client only wraps errors that
+    happen before the headers): httpx's transport errors, or the client's connection error
+    once the stream is under way."""
+    import httpx
+    return isinstance(exc, httpx.TransportError) or (
+        isinstance(exc, openai.APIConnectionError) and isinstance(exc.__cause__,
+                                                                   httpx.TransportError)
+        and "stream" in str(exc).lower())
 
 
 def _estimate_tokens(text: str) -> int:

@@ -118,6 +118,12 @@ def system_prompt() -> str:
     return _template("system.txt").template
 
 
+def _role_and_rules() -> tuple[str, str]:
+    """system.txt's first paragraph (who the model is) and the rest (the rules)."""
+    role, _, rules = system_prompt().partition("\n\n")
+    return role.strip(), rules.strip()
+
+
 def _data(text: str) -> str:
     """Neutralise our delimiters inside untrusted text so it cannot close its own block."""
     return text.replace("<<<", "‹‹‹").replace(">>>", "›››")
@@ -142,19 +148,29 @@ def safe_tone(tone: str) -> str:
     return DEFAULT_TONE
 
 
-def write_prompt(sources: list[Source], brief: Brief) -> str:
+def write_prompt(sources: list[Source], brief: Brief, keyphrase: str = "") -> str:
+    from ..seo.plan import placement_rules
     budgets = plan_budget(brief.min_words)
     frame = _frame_words(brief.min_words)
+    rules = (placement_rules(_data(keyphrase), target_words(brief.min_words), len(budgets) + 1)
+             if keyphrase else ["Choisis une expression clé de 2 à 4 mots tirée des sources."])
     return _template("write.txt").substitute(
         min_words=brief.min_words, target_words=target_words(brief.min_words),
         tone=safe_tone(brief.tone), intro_words=frame, conclusion_words=frame,
         section_count=len(budgets), budgets=", ".join(f"{b} mots" for b in budgets),
         max_section=MAX_SECTION_WORDS, labels=", ".join(s.label for s in sources) or "aucun",
-        sources=sources_block(sources))
+        seo_rules="\n".join(f"- {r}" for r in rules), sources=sources_block(sources))
 
 
 def _messages(user: str) -> list[dict]:
-    return [{"role": "system", "content": system_prompt()}, {"role": "user", "content": user}]
+    """The rules travel in the user message, before the data: some chat templates have no
+    system role (llama.cpp's Gemma format drops the system message), and the answer depends
+    on them. The system message keeps who the model is and the rule that data is never an
+    instruction, where servers that have the role give it the most weight."""
+    role, rules = _role_and_rules()
+    data_rule = next((line for line in rules.splitlines() if "DONNÉES" in line), "")
+    return [{"role": "system", "content": f"{role}\n\n{data_rule}".strip()},
+            {"role": "user", "content": f"{rules}\n\n{user}"}]
 
 
 def _article_data(article: Article) -> str:
@@ -187,14 +203,19 @@ def _ask(llm: LLM, messages: list[dict], schema: dict, purpose: str,
     raise AssertionError("unreachable")
 
 
-def write_article(sources: list[Source], brief: Brief, llm: LLM) -> tuple[Article, list[Usage]]:
-    """The first draft: one call (two if the answer was cut at the token limit)."""
+def write_article(sources: list[Source], brief: Brief, llm: LLM,
+                  keyphrase: str = "") -> tuple[Article, list[Usage]]:
+    """The first draft, written around ``keyphrase`` (chosen from the sources beforehand):
+    one call (two if the answer was cut at the token limit)."""
     if not sources:
         raise LLMError("nothing to write from: no source text; give a file, a URL or stdin")
-    messages = _messages(write_prompt(sources, brief))
+    messages = _messages(write_prompt(sources, brief, keyphrase))
     data, usages = _ask(llm, messages, ARTICLE_SCHEMA, "write",
                         _max_tokens(target_words(brief.min_words)))
-    return article_from_json(data), usages
+    article = article_from_json(data)
+    if keyphrase and not article.suggestions.keyphrase:
+        article = replace(article, suggestions=replace(article.suggestions, keyphrase=keyphrase))
+    return article, usages
 
 
 def expand_sections(article: Article, headings: list[str], sources: list[Source], brief: Brief,
@@ -203,7 +224,7 @@ def expand_sections(article: Article, headings: list[str], sources: list[Source]
     chosen = [s for s in article.all_sections if _norm(s.heading) in {_norm(h) for h in headings}]
     if not chosen:
         log.warning("expand: none of %r is a heading of the article; nothing done", headings)
-        return article, Usage(model=llm.model, purpose="expand")
+        return article, Usage(model=llm.model, purpose="expand", requests=0)
     extra = math.ceil(max(0, words_needed) / len(chosen))
     count = _length().section_words
     targets = {s.heading: min(MAX_SECTION_WORDS, count(s) + extra) for s in chosen}
@@ -233,26 +254,110 @@ def rewrite_in_french(article: Article, sources: list[Source], brief: Brief,
 
 def fix_claims(article: Article, claims: list[str], sources: list[Source],
                llm: LLM) -> tuple[Article, Usage]:
-    """Correct from the sources, or remove, the figures and quotes no source contains."""
+    """Correct from the sources, or remove, the figures and quotes no source contains. Only
+    the blocks that hold them (paragraphs, lists, quotations) are sent, each as a numbered
+    passage, and each answer is put back in its block's place: the model writes a fraction of
+    the article, and cannot touch the rest of it."""
+    from ..quality.facts import holds_claim
+    places = [(place, block) for place, block in _places(article)
+              if any(holds_claim(block.visible_text, c) for c in claims)]
+    if not places:
+        log.warning("fix_facts: none of %r is in a paragraph; nothing done", claims)
+        return article, Usage(model=llm.model, purpose="fix_facts", requests=0)
+    passages = {"sections": [{**section_to_json(Section(f"Passage {n}", (block,))), "level": 2}
+                             for n, (_, block) in enumerate(places, 1)]}
     user = _template("fix.txt").substitute(
         claims=_data(json.dumps(list(claims), ensure_ascii=False, indent=1)),
-        article=_article_data(article), sources=sources_block(sources))
-    data, usages = _ask(llm, _messages(user), ARTICLE_SCHEMA, "fix_facts",
-                        _max_tokens(_length().article_words(article)))
-    return article_from_json(data), merge_usage(usages, llm.model, "fix_facts")
+        count=len(places),
+        article=_data(json.dumps(passages, ensure_ascii=False, indent=1)),
+        sources=sources_block(sources))
+    words = sum(_length().block_words(b) for _, b in places)
+    data, usages = _ask(llm, _messages(user), SECTIONS_SCHEMA, "fix_facts", _max_tokens(words))
+    answers = _list(data.get("sections")) if isinstance(data, dict) else []
+    fixed = {}
+    for index, answer in _numbered(answers, len(places)):
+        fixed[places[index][0]] = section_from_json(answer).blocks
+    return _with_blocks(article, fixed), merge_usage(usages, llm.model, "fix_facts")
 
 
-def revise_for_seo(article: Article, instructions: list[str], sources: list[Source],
-                   brief: Brief, llm: LLM) -> tuple[Article, Usage]:
-    """One rewrite that applies the SEO/readability instructions without adding facts; the
-    caller keeps it only if the checks improve and nothing else gets worse."""
-    user = _template("seo.txt").substitute(
-        instructions="\n".join(f"- {i}" for i in instructions), min_words=brief.min_words,
-        max_section=MAX_SECTION_WORDS, tone=safe_tone(brief.tone),
-        article=_article_data(article), sources=sources_block(sources))
-    data, usages = _ask(llm, _messages(user), ARTICLE_SCHEMA, "seo_fix",
-                        _max_tokens(_length().article_words(article)))
-    return article_from_json(data), merge_usage(usages, llm.model, "seo_fix")
+def _places(article: Article):
+    """(place, block) for every body block; a place is (-1, i) in the introduction, else
+    (index in all_sections, i)."""
+    for i, block in enumerate(article.intro):
+        yield (-1, i), block
+    for s, section in enumerate(article.all_sections):
+        for i, block in enumerate(section.blocks):
+            yield (s, i), block
+
+
+def _numbered(answers: list, count: int):
+    """(passage index, answer) for each answer: by the number in its heading (« Passage 2 »),
+    else by position when as many came back as were sent. A passage not answered is kept."""
+    found = {}
+    for answer in answers:
+        if not isinstance(answer, dict):
+            continue
+        number = re.search(r"\d+", str(answer.get("heading") or ""))
+        if number and 1 <= int(number.group()) <= count:
+            found[int(number.group()) - 1] = answer
+    if not found and len(answers) == count:
+        found = {i: a for i, a in enumerate(answers) if isinstance(a, dict)}
+    return sorted(found.items())
+
+
+def _with_blocks(article: Article, fixed: dict) -> Article:
+    """``article`` with each block at a place of ``fixed`` replaced by the blocks given there
+    (none: the block is removed)."""
+    if not fixed:
+        return article
+
+    def blocks(s: int, old) -> tuple[Block, ...]:
+        return tuple(b for i, block in enumerate(old) for b in fixed.get((s, i), (block,)))
+
+    sections = tuple(replace(section, blocks=blocks(s, section.blocks))
+                     for s, section in enumerate(article.all_sections))
+    return replace(article, intro=blocks(-1, article.intro), sections=sections[:-1],
+                   conclusion=sections[-1])
+
+
+PARTS_SCHEMA = {
+    "type": "object", "additionalProperties": False,
+    "required": ["lead", "headings", "meta_title", "meta_description"],
+    "properties": {"lead": _TEXT, "headings": _TEXTS, "meta_title": _TEXT,
+                   "meta_description": _TEXT},
+}
+
+
+def suggest_parts(article: Article, keyphrase: str, instructions: list[str],
+                  llm: LLM) -> tuple[Article, Usage]:
+    """A small call for the parts where the keyphrase must stand — the introduction's first
+    paragraph, the subheadings — and the meta fields; the body is not rewritten. The caller
+    keeps the result only if the checks improve and the quality gate is not hurt."""
+    user = _template("parts.txt").substitute(
+        instructions="\n".join(f"- {i}" for i in instructions), keyphrase=_data(keyphrase),
+        heading_count=len(article.sections), article=_article_data(article))
+    lead_words = _length().count_words(article.intro[0].text) if article.intro else 0
+    data, usages = _ask(llm, _messages(user), PARTS_SCHEMA, "seo_parts",
+                        _max_tokens(lead_words + 15 * len(article.sections) + 80) // 2)
+    return with_parts(article, data), merge_usage(usages, llm.model, "seo_parts")
+
+
+def with_parts(article: Article, data: dict) -> Article:
+    """``article`` with the parts an answer gives: the first introduction paragraph (when not
+    empty), the subheadings (only when as many came back), the meta suggestions."""
+    intro = article.intro
+    lead = _paragraphs(data.get("lead"))
+    if lead and intro:
+        intro = (lead[0], *intro[1:])
+    headings = [_clean_heading(h) for h in _list(data.get("headings"))]
+    sections = article.sections
+    if len(headings) == len(sections) and all(headings):
+        sections = tuple(replace(s, heading=h) for s, h in zip(sections, headings))
+    suggestions = replace(article.suggestions,
+                          meta_title=_plain(data.get("meta_title")) or article.suggestions.meta_title,
+                          meta_description=(_plain(data.get("meta_description"))
+                                            or article.suggestions.meta_description))
+    return replace(article, intro=intro, sections=sections, suggestions=suggestions)
 
 
 META_SCHEMA = {

@@ -654,16 +654,18 @@ def _chunks(sentences: list[str], count: int) -> list[list[str]]:
 
 
 def scripted_article(sources_text: str, words: int, *, lang: str = "fr",
-                     invent: bool = False) -> dict:
+                     invent: bool = False, keyphrase: str = "") -> dict:
     """A plausible article in the writer's JSON schema, of about ``words`` words (never
     fewer): real source sentences reorganised with French transitions, topped up with neutral
     filler (no figures, no quotes) when the source runs short. ``lang="en"`` gives an English
     article; ``invent=True`` adds INVENTED_FIGURE and a fake quote (INVENTED_QUOTE)."""
     source = split_sentences(sources_text)
     entities = _entities(source) or ["Actualité"]
-    keyphrase = entities[0]
     if lang != "fr":
         return _english_article(entities, words)
+    if keyphrase:                   # a model that follows the brief writes around it
+        entities = [keyphrase, *[e for e in entities if e != keyphrase]]
+    keyphrase = entities[0]
     lead = next((s for s in source if keyphrase.casefold() in s.casefold()), "")
     rest = [s for s in source if s != lead]
     intro = [s for s in [lead, *rest[:1]] if s]
@@ -714,7 +716,7 @@ def _sections(body: list[str], entities: list[str], templates: list[str]) -> lis
     count = max(3, -(-sum(_count(s) for s in body) // 200))
     sections = []
     for index, run in enumerate(_chunks(body, count)):
-        entity = entities[0] if index == 0 else _section_entity(run, entities, index)
+        entity = entities[0] if index % 2 == 0 else _section_entity(run, entities, index)
         sections.append({"heading": templates[index % len(templates)].format(e=entity),
                          "level": 2, "paragraphs": _paragraphs_of(run), "bullets": [],
                          "quote": None})
@@ -727,11 +729,18 @@ def _section_entity(run: list[str], entities: list[str], index: int) -> str:
 
 
 def _suggestions(keyphrase: str, entities: list[str], first_sentence: str) -> dict:
-    description = f"{keyphrase} : {_lower_first(first_sentence)}"
-    if len(description) > 155:
-        description = description[:152].rsplit(" ", 1)[0].rstrip(",;:") + "…"
+    """Meta fields as the brief asks: the keyphrase once in a 120–156-character description
+    made of whole sentences."""
+    mentioned = keyphrase.casefold() in first_sentence.casefold()
+    description = first_sentence if mentioned else f"{keyphrase} : {_lower_first(first_sentence)}"
+    if len(description) > 150:
+        description = description[:148].rsplit(" ", 1)[0].rstrip(",;:") + "."
+        if keyphrase.casefold() not in description.casefold():
+            rest = _lower_first(first_sentence)[:145 - len(keyphrase)].rsplit(" ", 1)[0]
+            description = f"{keyphrase} : {rest.rstrip(',;:')}."
     if len(description) < 120:
-        description += " Le point sur les annonces, le contexte et les réactions."
+        description = description.rstrip(".") + ". Le point sur les annonces, le contexte et " \
+            "les réactions."
     return {"keyphrase": keyphrase,
             "meta_title": f"{keyphrase} : ce qu'il faut retenir"[:60],
             "meta_description": description[:156],
@@ -840,7 +849,9 @@ def make_smart_handler(*, words: int | None = None, lang: str = "fr", invent: bo
         sources = prompt_sources(prompt)
         if purpose == "write":
             target = words or _number(prompt, r"vise environ (\d+) mots") or 770
-            return Reply(json=scripted_article(sources, target, lang=lang, invent=invent))
+            imposed = re.search(r"Expression clé imposée : « (.+?) »", prompt)
+            return Reply(json=scripted_article(sources, target, lang=lang, invent=invent,
+                                               keyphrase=imposed.group(1) if imposed else ""))
         if purpose == "translate":
             target = int((_number(prompt, r"[Aa]u moins (\d+) mots") or 700) * 1.1)
             return Reply(json=scripted_article(sources, target, lang="fr"))
@@ -849,8 +860,8 @@ def make_smart_handler(*, words: int | None = None, lang: str = "fr", invent: bo
         if purpose == "fix_facts":
             return Reply(json=_fixed(_between(prompt, "ARTICLE") or {},
                                      _between(prompt, "ÉLÉMENTS INTROUVABLES") or []))
-        if purpose == "seo_fix":
-            return Reply(json=_seo_revised(_between(prompt, "ARTICLE") or {}, prompt))
+        if purpose == "seo_parts":
+            return Reply(json=_seo_parts(_between(prompt, "ARTICLE") or {}, prompt))
         if purpose == "seo_meta":
             revised = _seo_revised(_between(prompt, "ARTICLE") or {}, prompt)
             return Reply(json={"meta_title": revised.get("meta_title", ""),
@@ -902,6 +913,20 @@ def _seo_revised(article: dict, prompt: str) -> dict:
     meta = described[0] if described and "méta-description" in prompt else article.get(
         "meta_description", "")
     return {**article, "sections": sections, "meta_description": meta}
+
+
+def _seo_parts(article: dict, prompt: str) -> dict:
+    """The parts a careful model sends back: the lead with the keyphrase in its first
+    sentence, every other subheading with it, the meta fields as _seo_revised makes them."""
+    revised = _seo_revised(article, prompt)
+    match = re.search(r"requête cible (?:est )?« (.+?) »", prompt)
+    keyphrase = match.group(1) if match else ""
+    lead = (article.get("introduction") or [""])[0]
+    if keyphrase and keyphrase.casefold() not in split_sentences(lead)[0].casefold():
+        lead = f"{keyphrase} : {_lower_first(lead)}"
+    return {"lead": lead, "headings": [s["heading"] for s in revised.get("sections", [])],
+            "meta_title": revised.get("meta_title", ""),
+            "meta_description": revised.get("meta_description", "")}
 
 
 def _strip_transition(sentence: str) -> str:
