@@ -245,7 +245,9 @@ class Store:
             llm_calls, story_id=story_id, model=usage.model, purpose=usage.purpose,
             input_tokens=usage.input_tokens, output_tokens=usage.output_tokens,
             seconds=usage.seconds, cost=usage.cost, finish_reason=usage.finish_reason,
-            status=usage.status, created_at=now(), **_site(site))
+            created_at=now(), **_site(site),
+            # only when known: an old database being upgraded may not have the column yet
+            **({"status": usage.status} if usage.status else {}))
 
     def llm_capability(self, base_url: str, model: str) -> dict[str, Any] | None:
         """What this server was found to accept for this model ({mode, stream_usage, detail}),
