@@ -33,7 +33,8 @@ class DraftRequest:
     options: pipeline.Options = field(default_factory=pipeline.Options)
 
 
-def draft(request: DraftRequest, settings: Settings | None = None, *, stdin=None) -> Outcome:
+def draft(request: DraftRequest, settings: Settings | None = None, *, stdin=None,
+          progress=None) -> Outcome:
     """Turn the inputs (files, URLs, "-") into one French article and draft it, all within
     ``settings.item_timeout`` seconds (sources, WordPress and the LLM share one deadline)."""
     settings = settings or Settings.load()
@@ -56,7 +57,7 @@ def draft(request: DraftRequest, settings: Settings | None = None, *, stdin=None
         outcome = Outcome("skipped", reason="already_drafted", post=existing)
         store.record_outcome(story, outcome)
         return outcome
-    llm = make_llm(settings, store, story, deadline=deadline)
+    llm = make_llm(settings, store, story, deadline=deadline, progress=progress)
     try:
         article, usage = pipeline.write(sources, brief, llm)
         prepared = pipeline.finish(article, usage, sources, brief, llm, options)

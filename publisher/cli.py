@@ -66,8 +66,12 @@ def run(fn, *, as_json: bool = False):
         return fn()
     except PublisherError as err:
         if as_json:
-            click.echo(json.dumps({"outcome": "failed", "reason": err.reason,
-                                   "error": str(err)}, ensure_ascii=False))
+            failed = {"outcome": "failed", "reason": err.reason, "error": str(err)}
+            usage = getattr(err, "usage", None)       # what the LLM was asked before it failed
+            if usage is not None:
+                failed["llm"] = {"calls": usage.requests, "tokens_in": usage.input_tokens,
+                                 "tokens_out": usage.output_tokens, "cost": usage.cost}
+            click.echo(json.dumps(failed, ensure_ascii=False))
         _fail(err)
 
 
@@ -115,10 +119,11 @@ def main():
 @click.option("--allow-insecure-http", is_flag=True, help="Allow credentials over plain HTTP to a non-local site (lab only).")
 @click.option("--update", is_flag=True, help="Rewrite the post already drafted from these sources (default: leave it to the editor).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object per draft.")
+@click.option("-q", "--quiet", is_flag=True, help="No live progress line while the model writes.")
 @site_option
 @with_common
 def draft(inputs, dry_run, out_dir, min_words, strict, status, date, image, image_alt,
-          image_credit, category, transport, allow_insecure_http, update, as_json, site,
+          image_credit, category, transport, allow_insecure_http, update, as_json, quiet, site,
           env_file, verbose):
     """Draft one article from INPUTS (files, URLs, or - for stdin); several inputs about the
     same story give one article crediting each."""
@@ -138,7 +143,14 @@ def draft(inputs, dry_run, out_dir, min_words, strict, status, date, image, imag
     request = api.DraftRequest(tuple(inputs), dry_run=dry_run, out_dir=out_dir or "",
                                min_words=min_words, update=update,
                                keep_status=update and status is None, options=options)
-    outcome = run(lambda: api.draft(request, settings, stdin=sys.stdin), as_json=as_json)
+    from .progress import LiveLine
+    live = LiveLine.for_terminal(quiet=quiet, as_json=as_json)
+    try:
+        outcome = run(lambda: api.draft(request, settings, stdin=sys.stdin, progress=live),
+                      as_json=as_json)
+    finally:
+        if live:
+            live.clear()
     # "wordpress" says whether a push was possible: --dry-run with a site is a choice, not a
     # missing setting (the summary told the editor to configure a site already configured).
     output.show(outcome, as_json=as_json, wordpress=settings.wordpress_configured)
