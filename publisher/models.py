@@ -154,6 +154,13 @@ class Report:
     checks: tuple[Check, ...] = ()
     usage: tuple[Usage, ...] = ()
     sources: tuple[str, ...] = ()      # "Label — URL" for each source
+    # Why the article must not reach WordPress (named codes: under_half_length, not_french,
+    # prompt_echo, not_an_article), each with its French warning in ``warnings``.
+    blocking: tuple[str, ...] = ()
+
+    @property
+    def blocked(self) -> bool:
+        return bool(self.blocking)
 
     @property
     def llm_calls(self) -> int:

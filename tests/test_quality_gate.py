@@ -5,6 +5,7 @@ traceable; each test then breaks one thing (length, language, facts) and checks 
 asked of the server, the calls it counted, and what the Report tells the editor.
 """
 
+import json
 import re
 from dataclasses import replace
 from pathlib import Path
@@ -172,10 +173,17 @@ ENGLISH = {
     "title": "Stoltenberg in Kyiv: NATO promises more support",
     "introduction": ["NATO Secretary General Jens Stoltenberg said on Thursday that Ukrainian "
                      "forces are gradually gaining ground, during a surprise visit to Kyiv."],
-    "sections": [section(h, [f"{h} is one of the topics that the two leaders discussed at the "
-                             "press conference, and it was also at the heart of the talks "
-                             "with the allies who have been supporting Ukraine."])
-                 for h in ("The visit", "Ammunition contracts", "Air defence")],
+    # Three different paragraphs: near-identical ones would be dropped as repetitions.
+    "sections": [section(h, [p]) for h, p in (
+        ("The visit", "Stoltenberg arrived in Kyiv unannounced and was received by President "
+                      "Zelensky, who thanked the allies for the support they have given since "
+                      "the start of the war."),
+        ("Ammunition contracts", "The alliance said that its agency had signed contracts for "
+                                 "ammunition, and that the first deliveries would reach the "
+                                 "Ukrainian army before the winter."),
+        ("Air defence", "Both men insisted on air defence, which they described as the most "
+                        "urgent need after a summer of drone strikes against the country's "
+                        "power plants."))],
     "conclusion": {"heading": "What to remember",
                    "paragraphs": ["The alliance signed contracts worth 2.4 billion euros and "
                                   "will keep supporting Ukraine for as long as it takes."]},
@@ -224,10 +232,20 @@ def test_invented_figure_and_quote_are_listed_after_a_failed_fix(fake_llm, llm):
                for w in report.warnings)
 
 
+def passage(number: int, paragraphs: list[str]) -> dict:
+    """One passage of a fix_facts answer: the writer sends only the flagged blocks."""
+    return {**section(f"Passage {number}", paragraphs)}
+
+
 def test_a_successful_fix_leaves_nothing_untraceable(fake_llm, llm):
-    fake_llm.script(Reply(json=GOOD))
+    # The invented paragraph is the only passage sent; the model empties it.
+    fake_llm.script(Reply(json={"sections": [passage(1, [])]}))
     fixed, report = run_gate(article_from_json(invented_json()), sources(*NATO), BRIEF, llm)
     assert fake_llm.purposes() == ["fix_facts"]
+    sent = re.search(r"<<<ARTICLE>>>\n(.*?)\n<<<FIN ARTICLE>>>", fake_llm.requests[0].prompt,
+                     re.S).group(1)
+    assert [p["paragraphs"] for p in json.loads(sent)["sections"]] == [[INVENTED]]
+    assert fixed == article_from_json(GOOD)
     assert report.untraceable == ()
     assert report.repairs == ("Chiffres et citations corrigés : 2 sur 2 introuvables dans la "
                               "source",)

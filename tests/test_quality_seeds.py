@@ -2,6 +2,7 @@
 reorganised, as a model would): no false alarm on a faithful article, every planted error
 caught, and the repair calls counted at the scripted server."""
 
+import json
 from pathlib import Path
 
 import pytest
@@ -9,10 +10,11 @@ import pytest
 from publisher.models import Brief, Source
 from publisher.quality.facts import untraceable
 from publisher.quality.gate import run_gate
+from publisher.quality.length import article_words
 from publisher.writer.llm import LLM
 from publisher.writer.write import article_from_json
 from tests.support.fakellm import (INVENTED_FIGURE, INVENTED_QUOTE, Reply, scripted_article,
-                                   settings_for)
+                                   settings_for, smart_handler)
 
 SEEDS = sorted((Path(__file__).parent / "fixtures" / "seeds").glob("*.txt"))
 by_name = pytest.mark.parametrize("seed", SEEDS, ids=lambda p: p.stem[:3])
@@ -42,12 +44,18 @@ def test_a_faithful_article_gives_no_untraceable_item(seed, words):
 def test_the_planted_figure_and_quote_are_caught_and_a_fix_is_asked(seed, fake_llm):
     src = source(seed)
     planted = article_from_json(scripted_article(src.text, 800, invent=True))
-    fake_llm.script(Reply(json=scripted_article(src.text, 800)))
-    _, report = run_gate(planted, [src], SHORTER, LLM(settings_for(fake_llm, llm_retries=0)))
+    fake_llm.handler = smart_handler          # drops the sentences holding the claims
+    fixed, report = run_gate(planted, [src], SHORTER,
+                             LLM(settings_for(fake_llm, llm_retries=0)))
     assert fake_llm.purposes() == ["fix_facts"]
     assert INVENTED_FIGURE in fake_llm.requests[0].prompt
     assert INVENTED_QUOTE in fake_llm.requests[0].prompt
     assert report.untraceable == () and report.llm_calls == 1
+    # Only the flagged paragraph travels: the answer is a fraction of the article.
+    usage = report.usage[0]
+    assert usage.output_tokens * 5 < len(json.dumps(scripted_article(src.text, 800),
+                                                    ensure_ascii=False)) // 4
+    assert article_words(planted) - article_words(fixed) <= 30
 
 
 @by_name

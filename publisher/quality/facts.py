@@ -310,3 +310,42 @@ def untraceable(article: Article, sources: Sequence[Source] | Source | str,
         missing += [f"« {q} »" for q in quotes if not quote_traceable(q, texts)]
     missing += [f.text for f in figures if not figure_traceable(f, known)]
     return list(dict.fromkeys(missing))
+
+
+# --- where the claims are -------------------------------------------------------------------
+
+def claim_core(claim: str) -> str:
+    """The text to look for: a figure as written, a quotation without its « » marks."""
+    return claim.strip().strip(_QUOTE_MARKS + " ").strip()
+
+
+def holds_claim(text: str, claim: str) -> bool:
+    """Does ``text`` (a paragraph, item or quotation) hold ``claim`` as ``untraceable`` lists
+    it?"""
+    core = claim_core(claim)
+    return bool(core) and core in visible(text)
+
+
+_BOUNDARY = re.compile(r"[.!?…](?=\s|$)")
+
+
+def claim_span_words(text: str, claims: Sequence[str]) -> int:
+    """Words of the sentences of ``text`` that hold one of ``claims``: what removing those
+    claims may cost at most."""
+    text = visible(text)
+    covered: list[tuple[int, int]] = []
+    for claim in claims:
+        core = claim_core(claim)
+        position = text.find(core) if core else -1
+        while position >= 0:
+            before = [m.end() for m in _BOUNDARY.finditer(text, 0, position)]
+            after = _BOUNDARY.search(text, position + len(core))
+            covered.append((before[-1] if before else 0, after.end() if after else len(text)))
+            position = text.find(core, position + len(core))
+    merged: list[list[int]] = []
+    for start, end in sorted(covered):
+        if merged and start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    return sum(len(re.findall(r"\S*[^\W_]\S*", text[s:e])) for s, e in merged)

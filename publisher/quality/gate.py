@@ -1,35 +1,59 @@
 """The quality gate every article passes before it goes anywhere.
 
-    clean (Markdown, repeats) ─► language (rewrite once) ─► facts (fix once)
-        ─► length (expand thin sections, ≤ max_repairs rounds) ─► final checks ─► Report
+    answer (escapes, prompt echo, JSON, invented names) ─► clean (Markdown, repeats)
+        ─► language (translate once) ─► facts (fix once) ─► length (expand thin sections,
+        ≤ max_repairs rounds) ─► final checks ─► Report (warnings, repairs, blocking)
 
 Repairs are targeted writer calls; everything that can be fixed without a model (Markdown
-marks, a paragraph said twice, an empty section) is fixed in code. What cannot be fixed is
-never hidden: it becomes a warning in the Report that travels with the article, and under
-``strict`` a QualityError. A source too thin for the target is flagged, never padded: expansion
-asks for material from the source, and when there is none the article stays short and says so.
-With ``llm=None`` the gate only checks (``push``, tests).
+marks, a paragraph said twice, escape sequences written as text, the model's own instructions
+copied into the answer, a tag naming what no source names) is fixed in code, on the first
+answer and on every repair's answer alike. A repair is kept only if it improves what it was
+asked to fix (an expansion must add words, a translation raise the French share, a facts fix
+leave fewer untraceable claims without cutting more than their sentences); a discarded repair
+is said in the report. What cannot be fixed is never hidden: it becomes a warning in the
+Report that travels with the article, and under ``strict`` a QualityError.
+
+Some articles must never reach WordPress: ``Report.blocking`` names why (``under_half_length``,
+``not_french``, ``prompt_echo``, ``not_an_article``), each with its French warning. A source
+too thin for the target is flagged, never padded: expansion asks for material from the source,
+and when there is none the article stays short and says so. With ``llm=None`` the gate only
+checks and repairs in code (``push``, tests).
 """
 
 from __future__ import annotations
 
 import logging
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Sequence
 
 from ..errors import LLMError, QualityError
 from ..models import Article, Brief, Check, Report, Source, Usage
-from . import facts, language, structure
+from . import answers, facts, language, structure
 from .memo import article_word_count, section_word_count, word_count
 
 log = logging.getLogger(__name__)
 
 THIN_SOURCE_RATIO = 0.4     # a source under 40 % of the target cannot honestly fill it
 EXPANSION_MARGIN = 1.15     # models undershoot the words they are asked for
+ECHO_LIMIT = 0.5            # an answer whose body is this much prompt text is not an article
+BLOCKING_RATIO = 0.5        # under half the target, an article is not a draft to push
+MIN_PARAGRAPH_WORDS = 12    # an answer without one paragraph this long is not an article
+FIX_SLACK = 1.2             # a facts fix may cut the flagged sentences and a fifth more…
+FIX_SLACK_WORDS = 5         # …plus a few words of rewording around them
 REPAIR_NAMES = {"translate": "réécriture en français",
                 "fix_facts": "correction des chiffres et citations",
                 "expand": "développement des sections"}
+BLOCKING = {
+    "under_half_length": "Article bloqué : {words} mots, moins de la moitié des {target} "
+                         "demandés — gardé en brouillon local, non envoyé à WordPress",
+    "not_french": "Article bloqué : il n'est pas entièrement en français — gardé en brouillon "
+                  "local, non envoyé à WordPress",
+    "prompt_echo": "Article bloqué : le modèle a recopié ses consignes au lieu d'écrire "
+                   "l'article — gardé en brouillon local, non envoyé à WordPress",
+    "not_an_article": "Article bloqué : la réponse du modèle n'est pas un article (aucun "
+                      "paragraphe rédigé) — gardé en brouillon local, non envoyé à WordPress",
+}
 
 
 @dataclass
@@ -46,6 +70,8 @@ class _Run:
     facts_fixed: bool = False
     foreign: bool = False          # still not French after the rewrite: no more repairs
     thin_source: bool = False      # too little source to expand from without padding
+    echo: bool = False             # the answer was mostly the prompt, or its title is
+    not_article: bool = False      # no paragraph written at all
 
     @property
     def target(self) -> int:
@@ -55,17 +81,24 @@ class _Run:
     def words(self) -> int:
         return article_word_count(self.article)
 
+    @property
+    def refused(self) -> bool:
+        """Nothing worth repairing: no call is spent on it."""
+        return self.echo or self.not_article
+
 
 def run_gate(article: Article, sources: Sequence[Source] | Source, brief: Brief, llm: Any,
              *, max_repairs: int = 2, strict: bool = False) -> tuple[Article, Report]:
     """Check ``article`` against ``sources`` and ``brief``, repair what can be repaired, and
     return the article with its Report. Raises QualityError under ``strict`` when the article
-    stays short or is not in French; the error carries ``.article`` and ``.report``."""
+    stays short, is not in French or is not an article; the error carries ``.article`` and
+    ``.report``."""
     run = _Run(article, [sources] if isinstance(sources, Source) else list(sources), brief, llm)
     _thin_source(run)
-    _clean(run)
-    _language(run)
-    if not run.foreign:           # repairing the facts or length of a foreign text is waste
+    _first_answer(run)
+    if not run.refused:
+        _language(run)
+    if not run.foreign and not run.refused:     # repairing a foreign text is waste
         _facts(run)
         _length(run, max_repairs)
         _facts(run)               # expansions may bring new figures: if no fix was spent yet
@@ -95,42 +128,98 @@ def _thin_message(available: int, target: int, words: int = 0) -> str:
                    "rédaction")
 
 
-def _clean(run: _Run) -> None:
-    """The repairs that need no model: Markdown marks, repeated paragraphs, empty sections."""
-    leaks = language.markdown_leaks(run.article)
+@dataclass
+class _Cleaned:
+    article: Article
+    notes: list[str]
+    echo_share: float
+    title_echo: bool
+
+
+def _cleaned(article: Article, sources: list[Source]) -> _Cleaned:
+    """The repairs that need no model, on any answer: escapes written as text, the prompt
+    copied back, JSON residue, invented names and addresses in the SEO suggestions, Markdown
+    marks, repeated paragraphs, empty sections."""
+    notes: list[str] = []
+    fixed, done = answers.clean_answer(article)
+    if done.escapes:
+        notes.append(f"Séquences d'échappement écrites en toutes lettres (\\n, \\\") "
+                     f"corrigées dans {done.escapes} texte(s)")
+    if done.echoed_words or done.echoed_headings:
+        shown = " ; ".join(f"« {p} … »" for p in done.echoed_pieces[:2])
+        notes.append(f"Consignes recopiées par le modèle retirées : {done.echoed_words} mot(s), "
+                     f"{done.echoed_headings} intertitre(s)" + (f" ({shown})" if shown else ""))
+    if done.json_words:
+        notes.append(f"Fragments de JSON retirés du texte : {done.json_words} mot(s)")
+    notes += done.cleared
+    fixed, invented = answers.check_suggestions(fixed, sources)
+    notes += invented.notes
+    leaks = language.markdown_leaks(fixed)
     if leaks:
-        run.article = language.clean_markdown(run.article)
-        run.repairs.append(f"Markdown converti ou retiré ({len(leaks)} reste(s))")
-    run.article, done = structure.remove_repetitions(run.article)
-    run.repairs += done
+        fixed = language.clean_markdown(fixed)
+        notes.append(f"Markdown converti ou retiré ({len(leaks)} reste(s))")
+    fixed, repeated = structure.remove_repetitions(fixed)
+    notes += repeated
+    return _Cleaned(fixed, notes, answers.echo_share(article, done), done.title_echo)
+
+
+def _first_answer(run: _Run) -> None:
+    cleaned = _cleaned(run.article, run.sources)
+    run.article = cleaned.article
+    run.repairs += cleaned.notes
+    run.echo = cleaned.title_echo or cleaned.echo_share >= ECHO_LIMIT
+    run.not_article = not run.echo and not _has_paragraph(run.article)
+
+
+def _has_paragraph(article: Article) -> bool:
+    return any(p.words >= MIN_PARAGRAPH_WORDS for p in language.paragraphs(article))
 
 
 def _language(run: _Run) -> None:
     expected = run.brief.language or "fr"
-    found = language.detect_language(language.article_text(run.article))
-    if found == expected or expected != "fr":
+    if expected != "fr" or language.is_french(run.article):
         return
-    before = found
-    if _repair(run, "translate", lambda w: w.rewrite_in_french(
-            run.article, run.sources, run.brief, run.llm)):
-        _clean(run)
-        found = language.detect_language(language.article_text(run.article))
-        run.repairs.append(f"Article réécrit en français (langue détectée : {before} → {found})")
-    run.foreign = found not in (expected, "und")
+    before = language.article_language(run.article)
+    share = language.french_share(run.article)
+    candidate = _attempt(run, "translate", lambda w: w.rewrite_in_french(
+        run.article, run.sources, run.brief, run.llm))
+    if candidate is not None:
+        after = language.french_share(candidate.article)
+        if after > share:
+            _keep(run, candidate)
+            found = language.article_language(run.article)
+            run.repairs.append(f"Article réécrit en français (langue détectée : {before} → "
+                               f"{found})")
+        else:
+            run.repairs.append(f"Réécriture en français écartée : elle ne rendait pas le "
+                               f"texte plus français ({share:.0%} → {after:.0%} des mots)")
+    run.foreign = language.article_language(run.article) not in (expected, "und")
 
 
 def _facts(run: _Run) -> None:
     if run.facts_fixed:
         return
-    claims = _untraceable(run)
+    claims = _untraceable(run, run.article)
     if not claims or run.llm is None:
         return
     run.facts_fixed = True
-    if _repair(run, "fix_facts", lambda w: w.fix_claims(
-            run.article, claims, run.sources, run.llm)):
-        _clean(run)
-        left = len(_untraceable(run))
-        run.repairs.append(f"Chiffres et citations corrigés : {len(claims) - left} sur "
+    before = run.article
+    candidate = _attempt(run, "fix_facts", lambda w: w.fix_claims(
+        before, claims, run.sources, run.llm))
+    if candidate is None:
+        return
+    left = _untraceable(run, candidate.article)
+    lost = article_word_count(before) - article_word_count(candidate.article)
+    allowed = sum(facts.claim_span_words(b.visible_text, claims) for b in _blocks(before))
+    if len(left) > len(claims):
+        run.repairs.append(f"Correction des chiffres et citations écartée : elle laissait "
+                           f"{len(left)} élément(s) introuvable(s) au lieu de {len(claims)}")
+    elif lost > allowed * FIX_SLACK + FIX_SLACK_WORDS:
+        run.repairs.append(f"Correction des chiffres et citations écartée : elle retirait "
+                           f"{lost} mots quand les passages signalés en comptent {allowed}")
+    else:
+        _keep(run, candidate)
+        run.repairs.append(f"Chiffres et citations corrigés : {len(claims) - len(left)} sur "
                            f"{len(claims)} introuvables dans la source")
 
 
@@ -143,32 +232,80 @@ def _length(run: _Run, max_repairs: int) -> None:
             return
         headings = thin_sections(run.article, run.target)
         needed = math.ceil(deficit * EXPANSION_MARGIN)
-        before = run.words
-        if not _repair(run, "expand", lambda w: w.expand_sections(
-                run.article, headings, run.sources, run.brief, run.llm, words_needed=needed)):
+        before, share = run.words, language.french_share(run.article)
+        current = run.article
+        candidate = _attempt(run, "expand", lambda w: w.expand_sections(
+            current, headings, run.sources, run.brief, run.llm, words_needed=needed),
+            adjust=lambda new: _no_shorter_sections(current, new))
+        if candidate is None:
             return
-        _clean(run)
         named = ", ".join(f"« {h} »" for h in headings)
-        if run.words <= before:         # the model found nothing more to say: stop asking
+        after = article_word_count(candidate.article)
+        if after < before:
+            run.repairs.append(f"Développement écarté ({named}) : la réponse ramenait "
+                               f"l'article de {before} à {after} mots")
+            return
+        if language.french_share(candidate.article) < share:
+            run.repairs.append(f"Développement écarté ({named}) : les sections revenaient "
+                               "dans une autre langue")
+            return
+        if after == before:         # the model found nothing more to say: stop asking
             run.repairs.append(f"Développement demandé ({named}) : aucune matière nouvelle "
                                "dans la source")
             return
+        _keep(run, candidate)
         run.repairs.append(f"Sections développées ({named}) : {before} → {run.words} mots")
 
 
-def _repair(run: _Run, purpose: str, call: Callable[[Any], tuple[Article, Usage]]) -> bool:
-    """One writer call; a failed repair leaves the article as it was, with a warning."""
+def _no_shorter_sections(before: Article, after: Article) -> Article:
+    """An expansion's answer in which a section came back shorter than it was keeps that
+    section as it was (the writer puts rewrites back in place: same sections, same order)."""
+    if len(before.all_sections) != len(after.all_sections):
+        return after
+    pairs = list(zip(before.all_sections, after.all_sections))
+    kept = [old if section_word_count(new) < section_word_count(old) else new
+            for old, new in pairs]
+    if all(k is new for k, (_, new) in zip(kept, pairs)):
+        return after
+    return replace(after, sections=tuple(kept[:-1]), conclusion=kept[-1])
+
+
+def _attempt(run: _Run, purpose: str, call: Callable[[Any], tuple[Article, Usage]],
+             adjust: Callable[[Article], Article] | None = None) -> _Cleaned | None:
+    """One writer call, its answer cleaned in code; None (the article left as it was, with a
+    note) when the call failed or the answer was mostly the prompt copied back. ``adjust``
+    sees the answer first (before any cleaning changes its shape)."""
     if run.llm is None:
-        return False
+        return None
     from ..writer import write      # the writer imports quality.length: import it late
     try:
-        run.article, usage = call(write)
+        article, usage = call(write)
     except LLMError as err:
         log.warning("repair %s failed: %s", purpose, err)
         run.warnings.append(f"Réparation impossible ({REPAIR_NAMES[purpose]}) : {err}")
-        return False
-    run.usage.append(usage)
-    return True
+        return None
+    if usage.requests:              # 0 when the writer found nothing to ask
+        run.usage.append(usage)
+    if adjust is not None:
+        article = adjust(article)
+    cleaned = _cleaned(article, run.sources)
+    if cleaned.echo_share >= ECHO_LIMIT or (cleaned.title_echo and not
+                                            answers.is_echo(run.article.title)):
+        run.repairs.append(f"Réparation écartée ({REPAIR_NAMES[purpose]}) : la réponse "
+                           "recopiait les consignes au lieu de les appliquer")
+        return None
+    return cleaned
+
+
+def _keep(run: _Run, cleaned: _Cleaned) -> None:
+    run.article = cleaned.article
+    run.repairs += cleaned.notes
+
+
+def _blocks(article: Article):
+    yield from article.intro
+    for section in article.all_sections:
+        yield from section.blocks
 
 
 def thin_sections(article: Article, target: int) -> list[str]:
@@ -181,8 +318,8 @@ def thin_sections(article: Article, target: int) -> list[str]:
     return thin or [body[0].heading]
 
 
-def _untraceable(run: _Run) -> list[str]:
-    return facts.untraceable(run.article, run.sources, check_quotes=_sources_french(run))
+def _untraceable(run: _Run, article: Article) -> list[str]:
+    return facts.untraceable(article, run.sources, check_quotes=_sources_french(run))
 
 
 def _sources_french(run: _Run) -> bool:
@@ -195,9 +332,10 @@ def _sources_french(run: _Run) -> bool:
 
 def _report(run: _Run) -> Report:
     article, words = run.article, run.words
-    lang = language.detect_language(language.article_text(article))
+    lang = language.article_language(article)
+    foreign = language.foreign_paragraphs(article)
     leaks = language.markdown_leaks(article)
-    claims = _untraceable(run)
+    claims = _untraceable(run, article)
     issues = structure.check_structure(article)
     warnings = list(run.warnings)
     if run.thin_source and words >= run.target:     # the promise "not padded" no longer holds
@@ -208,27 +346,46 @@ def _report(run: _Run) -> Report:
     if not _sources_french(run):
         warnings.append("Source en langue étrangère : les citations traduites sont à vérifier "
                         "mot à mot par la rédaction")
-    warnings += _final_warnings(run, words, lang, leaks, claims, issues)
+    warnings += _final_warnings(run, words, lang, foreign, leaks, claims, issues)
+    blocking = _blocking(run, words, lang, foreign)
+    warnings += [BLOCKING[code].format(words=words, target=run.target) for code in blocking]
     return Report(word_count=words, target_words=run.target,
                   warnings=tuple(dict.fromkeys(warnings)), repairs=tuple(run.repairs),
-                  untraceable=tuple(claims), checks=tuple(_checks(run, words, lang, leaks,
-                                                                  claims, issues)),
-                  usage=tuple(run.usage), sources=tuple(_source_line(s) for s in run.sources))
+                  untraceable=tuple(claims),
+                  checks=tuple(_checks(run, words, lang, foreign, leaks, claims, issues)),
+                  usage=tuple(run.usage), sources=tuple(_source_line(s) for s in run.sources),
+                  blocking=blocking)
 
 
-def _final_warnings(run, words, lang, leaks, claims, issues) -> list[str]:
+def _blocking(run: _Run, words: int, lang: str, foreign) -> tuple[str, ...]:
+    codes = []
+    if words < BLOCKING_RATIO * run.target:
+        codes.append("under_half_length")
+    if (run.brief.language or "fr") == "fr" and (lang not in ("fr", "und") or foreign):
+        codes.append("not_french")
+    if run.echo or answers.is_echo(run.article.title):
+        codes.append("prompt_echo")
+    if run.not_article or not _has_paragraph(run.article):
+        codes.append("not_an_article")
+    return tuple(codes)
+
+
+def _final_warnings(run, words, lang, foreign, leaks, claims, issues) -> list[str]:
     warnings = []
     if words < run.target:
         warnings.append(short_message(words, run.target))
     if lang != "fr":
         warnings.append(f"L'article n'est pas en français (langue détectée : {lang})")
-    elif foreign := language.foreign_sections(run.article):
-        warnings += [f"La section « {h} » n'est pas en français" for h in foreign]
+    warnings += [f"Paragraphe qui n'est pas en français : {language.describe(p)}"
+                 for p in foreign]
     if leaks:
         warnings.append("Reste de Markdown : " + " ; ".join(leaks[:5]))
     if claims:
         warnings.append(f"{len(claims)} chiffre(s) ou citation(s) introuvable(s) dans la "
                         "source : à vérifier avant publication")
+    if run.sources and (names := answers.invented_names(run.article.title, run.sources)):
+        warnings.append("Le titre nomme " + ", ".join(f"« {n} »" for n in names)
+                        + ", absent(s) des sources : à vérifier")
     warnings += [issue.message for issue in issues]
     return warnings
 
@@ -238,7 +395,7 @@ def short_message(words: int, target: int) -> str:
             "pas assez de matière ; à compléter par la rédaction")
 
 
-def _checks(run, words, lang, leaks, claims, issues) -> list[Check]:
+def _checks(run, words, lang, foreign, leaks, claims, issues) -> list[Check]:
     codes = {issue.code for issue in issues}
     available = sum(word_count(s.text) for s in run.sources)
 
@@ -248,8 +405,9 @@ def _checks(run, words, lang, leaks, claims, issues) -> list[Check]:
     return [
         check("min_words", f"Longueur : au moins {run.target} mots", words >= run.target,
               f"{words} mots"),
-        check("language_fr", "Article rédigé en français", lang == "fr",
-              f"langue détectée : {lang}"),
+        check("language_fr", "Article rédigé en français", lang == "fr" and not foreign,
+              f"langue détectée : {lang}" + (f" ; {len(foreign)} paragraphe(s) dans une autre "
+                                             "langue" if foreign else "")),
         check("no_markdown", "Aucun reste de Markdown (##, **)", not leaks, "; ".join(leaks[:3])),
         check("facts_traceable", "Chiffres et citations retrouvés dans la source", not claims,
               "; ".join(claims[:5])),
@@ -274,6 +432,9 @@ def _raise_if_failed(article: Article, report: Report) -> None:
     if any(c.id == "language_fr" and c.status == "bad" for c in report.checks):
         err = QualityError("L'article n'est pas en français, même après réécriture : relancez "
                            "sans --strict pour l'enregistrer signalé", reason="not_french")
+    elif reason := next((c for c in ("prompt_echo", "not_an_article")
+                         if c in report.blocking), ""):
+        err = QualityError(BLOCKING[reason].split(" — ")[0] + " (--strict)", reason=reason)
     elif report.short:
         err = QualityError(short_message(report.word_count, report.target_words)
                            + " (--strict)", reason="too_short")

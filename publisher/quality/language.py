@@ -68,7 +68,7 @@ MIN_WORDS = 12          # below this there is not enough text to tell
 MIN_RATIO = 0.15        # news prose runs at 0.3–0.5 in its own language
 CLEAR_RATIO = 0.20      # stop words decide alone when the best language holds this share…
 CLEAR_MARGIN = 3.0      # …and, against every other language, its own distinctive stop words
-CLEAR_FLOOR = 0.08      # outnumber the other's this many times and hold this share at least
+CLEAR_FLOOR = 2         # outnumber the other's this many times, and are at least this many
 
 _TOKEN = re.compile(r"[^\W\d_]+")
 _APOSTROPHES = {"’": "'", "‘": "'", "ʼ": "'", "`": "'"}
@@ -87,12 +87,32 @@ def language_scores(text: str) -> dict[str, float]:
     return _scores(_tokens(text))
 
 
+def _members() -> dict[str, frozenset[str]]:
+    """Each stop word → the languages whose list has it."""
+    found: dict[str, set[str]] = {}
+    for lang, words in STOP_WORDS.items():
+        for word in words:
+            found.setdefault(word, set()).add(lang)
+    return {word: frozenset(langs) for word, langs in found.items()}
+
+
+_MEMBERS = _members()
+
+
+def _stop_counts(tokens: list[str]) -> list[tuple[frozenset[str], int]]:
+    """(languages, count) of each distinct stop word of ``tokens``."""
+    counts = Counter(tokens)            # each distinct word looked up once, not each token
+    return [(_MEMBERS[t], n) for t, n in counts.items() if t in _MEMBERS]
+
+
 def _scores(tokens: list[str]) -> dict[str, float]:
     if not tokens:
         return {lang: 0.0 for lang in STOP_WORDS}
-    counts = Counter(tokens)            # each distinct word looked up once, not each token
-    return {lang: sum(n for t, n in counts.items() if t in words) / len(tokens)
-            for lang, words in STOP_WORDS.items()}
+    found = dict.fromkeys(STOP_WORDS, 0)
+    for langs, n in _stop_counts(tokens):
+        for lang in langs:
+            found[lang] += n
+    return {lang: n / len(tokens) for lang, n in found.items()}
 
 
 @lru_cache(maxsize=2048)       # the gate asks again of the same paragraphs and sources
@@ -111,25 +131,21 @@ def detect_language(text: str) -> str:
     return identify(text)
 
 
-def _distinct_pairs() -> dict[tuple[str, str], frozenset[str]]:
-    return {(a, b): frozenset(STOP_WORDS[a] - STOP_WORDS[b])
-            for a in STOP_WORDS for b in STOP_WORDS if a != b}
-
-
-_DISTINCT = _distinct_pairs()
-
-
 def _clear(best: str, tokens: list[str]) -> bool:
     """Against every other language, the stop words only ``best`` has clearly outnumber the
     ones only the other has ("le", "et", "des" against Catalan's "el", "i", "dels")."""
-    counts = Counter(tokens)
-    floor = CLEAR_FLOOR * len(tokens)
+    stops = _stop_counts(tokens)
     for other in STOP_WORDS:
         if other == best:
             continue
-        mine = sum(n for t, n in counts.items() if t in _DISTINCT[best, other])
-        theirs = sum(n for t, n in counts.items() if t in _DISTINCT[other, best])
-        if mine < floor or mine < CLEAR_MARGIN * theirs:
+        mine = theirs = 0
+        for langs, n in stops:
+            if best in langs:
+                if other not in langs:
+                    mine += n
+            elif other in langs:
+                theirs += n
+        if mine < CLEAR_FLOOR or mine < CLEAR_MARGIN * theirs:
             return False
     return True
 

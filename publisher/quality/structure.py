@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections import Counter
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from ..models import Article, Block, Section
 from .length import visible
-from .memo import section_word_count, word_count
+from .memo import per_article, section_word_count, word_count
 
 MIN_H2 = 3
 MAX_SECTION_WORDS = 300
@@ -69,12 +70,26 @@ def _long_sections(article: Article) -> list[Issue]:
     return issues
 
 
-@lru_cache(maxsize=1024)        # every block, at every check and repetition sweep
+class _Marks(dict):
+    """code point → None for a combining mark (dropped by ``str.translate``), itself otherwise;
+    filled as characters are met, so accents go in one C-level pass."""
+
+    def __missing__(self, code: int) -> int | None:
+        value = None if unicodedata.combining(chr(code)) else code
+        self[code] = value
+        return value
+
+
+_STRIP_MARKS = _Marks()
+_ALNUM = re.compile(r"[^\W_]+")
+
+
+@lru_cache(maxsize=4096)        # every block, at every check and repetition sweep
 def fingerprint(text: str) -> str:
     """Text reduced to its letters and digits, so that spacing, case, accents and typography
     do not hide a repetition."""
-    text = unicodedata.normalize("NFKD", visible(text).casefold())
-    return " ".join(re.findall(r"[^\W_]+", "".join(c for c in text if not unicodedata.combining(c))))
+    text = unicodedata.normalize("NFKD", visible(text).casefold()).translate(_STRIP_MARKS)
+    return " ".join(_ALNUM.findall(text))
 
 
 def _duplicate_headings(article: Article) -> list[Issue]:
@@ -98,45 +113,127 @@ def _blocks(article: Article):
             yield section.heading, block
 
 
+# Two paragraphs sharing this much of their word triples are one paragraph said twice (a
+# model looping rewords a word or two, or cuts the copy short).
+NEAR_DUPLICATE = 0.8
+_SENTENCE = re.compile(r"(?<=[.!?…])\s+(?=[«\"“A-ZÀ-ÖØ-Þ0-9])")
+MIN_REPEATED_SENTENCE_WORDS = 6
+
+
+@lru_cache(maxsize=1024)
+def _shingles(key: str) -> frozenset[tuple[str, ...]]:
+    words = key.split()
+    return frozenset(tuple(words[i:i + 3]) for i in range(len(words) - 2))
+
+
+class _Seen:
+    """The paragraphs read so far, to tell whether the next one repeats one of them."""
+
+    def __init__(self) -> None:
+        self.keys: set[str] = set()
+        self.sizes: list[int] = []
+        self.index: dict[tuple[str, ...], list[int]] = {}   # word triple → paragraphs with it
+
+    def repeats(self, text: str) -> bool:
+        """Is ``text`` a paragraph already read (or nearly)? Records it otherwise."""
+        key = fingerprint(text)
+        if word_count(text) < MIN_DUPLICATE_WORDS:
+            self.keys.add(key)
+            return False
+        if key in self.keys:
+            return True
+        mine = _shingles(key)
+        if len(mine) >= 3:
+            common = Counter(i for shingle in mine for i in self.index.get(shingle, ()))
+            for other, shared in common.items():
+                union = len(mine) + self.sizes[other] - shared
+                if shared >= NEAR_DUPLICATE * union or shared >= 0.9 * len(mine):
+                    return True
+            number = len(self.sizes)
+            self.sizes.append(len(mine))
+            for shingle in mine:
+                self.index.setdefault(shingle, []).append(number)
+        self.keys.add(key)
+        return False
+
+
+@per_article                    # the same article is swept, then checked
+def _repeated(article: Article) -> tuple[bool, ...]:
+    """For each body block in reading order: does it repeat (or nearly) one read before?"""
+    seen = _Seen()
+    return tuple(seen.repeats(block.visible_text) for _, block in _blocks(article))
+
+
 def _duplicate_paragraphs(article: Article) -> list[Issue]:
-    seen: set[str] = set()
     issues = []
-    for heading, block in _blocks(article):
-        key = fingerprint(block.visible_text)
-        if word_count(block.visible_text) < MIN_DUPLICATE_WORDS:
-            continue
-        if key in seen:
+    for (heading, block), repeated in zip(_blocks(article), _repeated(article)):
+        if repeated:
             excerpt = " ".join(visible(block.visible_text).split()[:8])
             issues.append(Issue("duplicate_paragraph",
                                 f"Paragraphe répété : « {excerpt} … »", heading))
-        seen.add(key)
     return issues
 
 
+def _without_repeated_sentences(block: Block) -> tuple[Block, int]:
+    """A paragraph that says one sentence again (a model stuck in a loop) without the copies."""
+    if block.kind != "paragraph" or block.text.count(".") < 2:
+        return block, 0
+    sentences = _SENTENCE.split(block.text)
+    kept, keys = [], set()
+    for sentence in sentences:
+        key = fingerprint(sentence)
+        if key in keys and word_count(sentence) >= MIN_REPEATED_SENTENCE_WORDS:
+            continue
+        keys.add(key)
+        kept.append(sentence)
+    if len(kept) == len(sentences):
+        return block, 0
+    return replace(block, text=" ".join(kept)), len(sentences) - len(kept)
+
+
 def remove_repetitions(article: Article) -> tuple[Article, list[str]]:
-    """Drop later copies of a paragraph and body sections left empty; return what was done
-    (French, for the report). Safe: nothing the reader has not already read is removed."""
-    seen: set[str] = set()
+    """Drop later copies (exact or near) of a paragraph, sentences a paragraph repeats, and
+    body sections left empty; return what was done (French, for the report). Safe: nothing the
+    reader has not already read is removed."""
+    sentences = 0
+
+    def unlooped(blocks: tuple[Block, ...]) -> tuple[Block, ...]:
+        nonlocal sentences
+        out = []
+        for block in blocks:
+            block, repeated = _without_repeated_sentences(block)
+            sentences += repeated
+            out.append(block)
+        return tuple(out)
+
+    if any(b.text.count(".") >= 2 for _, b in _blocks(article)):
+        article = replace(article, intro=unlooped(article.intro),
+                          sections=tuple(replace(s, blocks=unlooped(s.blocks))
+                                         for s in article.sections),
+                          conclusion=replace(article.conclusion,
+                                             blocks=unlooped(article.conclusion.blocks)))
+    flags = iter(_repeated(article))
     dropped = 0
 
-    def keep(block: Block) -> bool:
+    def keep(blocks: tuple[Block, ...]) -> tuple[Block, ...]:
         nonlocal dropped
-        key = fingerprint(block.visible_text)
-        if word_count(block.visible_text) >= MIN_DUPLICATE_WORDS and key in seen:
-            dropped += 1
-            return False
-        seen.add(key)
-        return True
+        out = []
+        for block in blocks:
+            if next(flags):
+                dropped += 1
+            else:
+                out.append(block)
+        return tuple(out)
 
-    intro = tuple(b for b in article.intro if keep(b))
-    sections = tuple(replace(s, blocks=tuple(b for b in s.blocks if keep(b)))
-                     for s in article.sections)
-    conclusion = replace(article.conclusion,
-                         blocks=tuple(b for b in article.conclusion.blocks if keep(b)))
+    intro = keep(article.intro)
+    sections = tuple(replace(s, blocks=keep(s.blocks)) for s in article.sections)
+    conclusion = replace(article.conclusion, blocks=keep(article.conclusion.blocks))
     sections, pruned = _prune_empty(sections)
     done = []
     if dropped:
         done.append(f"{dropped} paragraphe(s) répété(s) supprimé(s)")
+    if sentences:
+        done.append(f"{sentences} phrase(s) répétée(s) dans un même paragraphe supprimée(s)")
     done += [f"Section vide « {h} » supprimée" for h in pruned]
     if not done:
         return article, []
