@@ -8,11 +8,10 @@ sources in the prompt), plus a speed limit: every answer leaves the server exact
 
 seconds after its request arrived, the time a model streaming at that speed would need.
 
-publisher's writer does not stream (one ``chat.completions.create`` per call), so the speed is
-modelled by a *delayed non-streaming answer*: the client sees the whole reply when the last
-token would have been generated, which is exactly when a streaming client could have parsed
-it too. The handler computes the reply first and sleeps only the remainder, so the fake
-model's own work never counts as publisher's.
+publisher's writer streams every call, so the answer is streamed as a model would: the
+first chunk after ``first_token_delay`` (less the time the fake model took to compose the
+answer, so that its own work never counts as publisher's), then the chunks spread evenly so
+that the last one leaves when ``completion_tokens / tokens_per_second`` has passed.
 
 Each call is recorded in ``server.calls`` with the exact generation time it was charged
 (``CallRecord``); that sum is the limit the benchmark compares wall time against.
@@ -24,7 +23,7 @@ import threading
 import time
 from dataclasses import dataclass, replace
 
-from tests.support.fakellm import FakeLLM, Reply, Request, make_smart_handler, _usage
+from tests.support.fakellm import _PIECE, FakeLLM, Reply, Request, make_smart_handler, _usage
 
 
 @dataclass(frozen=True)
@@ -58,15 +57,15 @@ class SpeedLimitedLLM(FakeLLM):
             usage = _usage(request, reply)
             tokens_out = usage["completion_tokens"]
             generation = self.first + tokens_out / self.speed
-            # Sleep only what is left once the fake model has composed its answer.
             composed = time.perf_counter() - arrived
-            remaining = max(0.0, generation - composed)
+            pieces = max(1, len(_PIECE.findall(reply.text())))
             record = CallRecord(request.purpose, usage["prompt_tokens"], tokens_out,
                                 generation, arrived, composed)
             with self._calls_lock:
                 self.calls.append(record)
-            return replace(reply, delay=remaining, prompt_tokens=usage["prompt_tokens"],
-                           completion_tokens=tokens_out)
+            return replace(reply, first_token_delay=max(0.001, self.first - composed),
+                           tokens_per_second=pieces * self.speed / tokens_out,
+                           prompt_tokens=usage["prompt_tokens"], completion_tokens=tokens_out)
         return handler
 
     def calls_since(self, index: int) -> list[CallRecord]:

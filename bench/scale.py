@@ -114,15 +114,15 @@ def render(results: list[dict], args) -> str:
     return "\n".join(lines)
 
 
-def append_section(path: Path, section: str) -> None:
+def append_section(path: Path, section: str, heading: str = HEADING) -> None:
     """Replace our section (from its heading to the next "## " or the end), or append it;
     the rest of the file is left exactly as it is (it belongs to bench/run.py)."""
     text = path.read_text(encoding="utf-8") if path.exists() else ""   # read just before writing
-    start = text.find(HEADING)
+    start = text.find(heading)
     if start < 0:
         text = text.rstrip("\n") + "\n\n" + section
     else:
-        end = text.find("\n## ", start + len(HEADING))
+        end = text.find("\n## ", start + len(heading))
         text = text[:start] + section + (text[end + 1:] if end >= 0 else "")
     path.write_text(text, encoding="utf-8")
 

@@ -64,6 +64,8 @@ def draft(request: DraftRequest, settings: Settings | None = None, *, stdin=None
     except PublisherError as err:           # history must say why, as for feed stories
         store.record_outcome(story, Outcome("failed", reason=err.reason, error=str(err)))
         raise
+    if prepared.report.blocked:           # not an article WordPress may ever hold
+        raise _kept_back(prepared, request, settings, store, story)
     if client is None or (options.strict and prepared.report.short):
         outcome = _dry_run(prepared, request, settings, store, story)
         if options.strict and prepared.report.short:
@@ -369,6 +371,31 @@ def read_folder(folder: Path) -> Draft:
         raise PublisherError(f"{folder / 'payload.json'}: title or content is empty; nothing "
                              "to push", reason="bad_dry_run")
     return draft_
+
+
+def _kept_back(prepared: pipeline.Prepared, request: DraftRequest, settings: Settings, store,
+               story: str) -> QualityError:
+    """An answer the gate refuses (under half the length, not French, the prompt echoed…) is
+    never pushed: it is kept as a dry-run folder with its reasons, and the draft fails (exit 1)
+    with the first reason, recorded for `history`."""
+    from .render.preview import write_dry_run
+    report = prepared.report
+    folder = Path(request.out_dir or default_folder(settings, prepared.draft))
+    write_dry_run(folder, prepared.draft, prepared.seo, report, site_url=settings.wp_url)
+    reasons = ", ".join(report.blocking)
+    err = QualityError(f"the model's answer cannot be drafted ({reasons}): not pushed, kept in "
+                       f"{folder} with the report; try a stronger model (PUBLISHER_MODEL) or "
+                       "check the source", reason=report.blocking[0])
+    err.usage = _summed(report)
+    store.record_outcome(story, Outcome("failed", reason=err.reason, error=str(err),
+                                        draft=prepared.draft, report=report, seo=prepared.seo,
+                                        folder=str(folder)))
+    return err
+
+
+def _summed(report: Report):
+    from .writer.llm import merge_usage
+    return merge_usage(list(report.usage), report.usage[0].model if report.usage else "", "")
 
 
 def strict_failure(report: Report, folder: str) -> QualityError:

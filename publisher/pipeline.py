@@ -98,7 +98,9 @@ def finish(article: Article, write_usage: list[Usage], sources: list[Source], br
             *report.warnings, f"Le brief demandait la langue « {brief.language} » : "
             "publisher rédige toujours en français."))
     report = replace(report, usage=(*write_usage, *report.usage))
-    article, seo, report = seo_stage(article, report, sources, brief_fr, llm, options)
+    # An article the gate refuses is kept back, not polished: no SEO call is spent on it.
+    article, seo, report = seo_stage(article, report, sources, brief_fr,
+                                     None if report.blocked else llm, options)
     content = render_article(article, sources)
     draft = make_draft(article, seo, report, content, sources, options)
     return Prepared(article, seo, report, draft)

@@ -218,6 +218,12 @@ def story_workflow(job: StoryJob) -> StoryResult:
         if found is not None:
             return _finish(job, title, Outcome("skipped", reason="already_drafted", post=found))
         prepared = _prepare(job)
+        if prepared.report.blocked:         # not an article WordPress may ever hold
+            folder = keep_step(job.story_id, prepared.draft, prepared.seo, prepared.report)
+            return _finish(job, title, Outcome(
+                "failed", reason=prepared.report.blocking[0], folder=folder,
+                error=f"the model's answer cannot be drafted ({', '.join(prepared.report.blocking)}"
+                      f"): not pushed, kept in {folder}", report=prepared.report))
         post = push_step(job.story_id, prepared.draft, job.options.status, job.site)
     except PublisherError as err:
         return _finish(job, title, Outcome("failed", reason=err.reason, error=str(err)))
@@ -260,6 +266,18 @@ def llm_step(messages: list[dict], schema: dict, purpose: str,
              max_tokens: int | None) -> tuple[dict, Usage]:
     crash_point("llm_call")
     return runtime().llm.complete_json(messages, schema, purpose=purpose, max_tokens=max_tokens)
+
+
+@DBOS.step(name="keep")
+def keep_step(story_id: str, draft: Draft, seo, report) -> str:
+    """A refused answer is kept as a dry-run folder (with the report saying why), never lost:
+    an editor can read it, fix it and `publisher push` it."""
+    from pathlib import Path
+    from .render.preview import write_dry_run
+    settings = runtime().settings
+    folder = Path(settings.drafts_dir) / f"{story_id}-{draft.slug or 'article'}"
+    write_dry_run(folder, draft, seo, report, site_url=settings.wp_url)
+    return str(folder)
 
 
 @DBOS.step(name="lookup")
