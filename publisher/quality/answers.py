@@ -38,7 +38,8 @@ from .structure import fingerprint
 CONCLUSION_HEADING = "Ce qu'il faut retenir"     # the writer's default (writer/write.py)
 NGRAM = 6                # words per n-gram compared with the prompts
 MIN_NGRAM = 4            # a piece of fewer words is compared with the prompts' labels only
-ECHO_SHARE = 0.5         # a piece whose n-grams are this much prompt text is an echo
+ECHO_SHARE = 0.5         # a piece whose n-grams are this much prompt text is an echo…
+COVERED_SHARE = 0.75     # …or whose words lie this much in 4-word runs of the prompts
 MIN_KEPT_WORDS = 3       # what is left of a paragraph after its echoed sentences are dropped
 
 # --- the prompts' text -----------------------------------------------------------------------
@@ -103,7 +104,9 @@ def _is_label(piece: str) -> bool:
 
 @lru_cache(maxsize=4096)
 def is_echo(piece: str) -> bool:
-    """Is this sentence, heading or field publisher's own prompt text?"""
+    """Is this sentence, heading or field publisher's own prompt text? Either most of its
+    6-word runs are runs of the prompts, or most of its words lie in 4-word runs of the
+    prompts (a model stitching two instructions together)."""
     if not piece or not piece.strip():
         return False
     if _is_label(piece):
@@ -113,9 +116,15 @@ def is_echo(piece: str) -> bool:
         return False
     grams, _ = _prompt_index()
     n = min(NGRAM, len(words))
-    known = grams[n]
-    found = sum(tuple(words[i:i + n]) in known for i in range(len(words) - n + 1))
-    return found >= ECHO_SHARE * (len(words) - n + 1)
+    runs = len(words) - n + 1
+    if sum(tuple(words[i:i + n]) in grams[n] for i in range(runs)) >= ECHO_SHARE * runs:
+        return True
+    covered = [False] * len(words)
+    known = grams[MIN_NGRAM]
+    for i in range(len(words) - MIN_NGRAM + 1):
+        if tuple(words[i:i + MIN_NGRAM]) in known:
+            covered[i:i + MIN_NGRAM] = [True] * MIN_NGRAM
+    return sum(covered) >= COVERED_SHARE * len(words)
 
 
 # --- sentences ---------------------------------------------------------------------------------

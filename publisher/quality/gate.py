@@ -234,16 +234,17 @@ def _length(run: _Run, max_repairs: int) -> None:
         needed = math.ceil(deficit * EXPANSION_MARGIN)
         before, share = run.words, language.french_share(run.article)
         current = run.article
+        answered: list[int] = []
         candidate = _attempt(run, "expand", lambda w: w.expand_sections(
             current, headings, run.sources, run.brief, run.llm, words_needed=needed),
-            adjust=lambda new: _no_shorter_sections(current, new))
+            adjust=lambda new: _no_shorter_sections(current, new, answered))
         if candidate is None:
             return
         named = ", ".join(f"« {h} »" for h in headings)
         after = article_word_count(candidate.article)
-        if after < before:
+        if after < before or (answered and answered[0] < before and after == before):
             run.repairs.append(f"Développement écarté ({named}) : la réponse ramenait "
-                               f"l'article de {before} à {after} mots")
+                               f"l'article de {before} à {min(answered or [after])} mots")
             return
         if language.french_share(candidate.article) < share:
             run.repairs.append(f"Développement écarté ({named}) : les sections revenaient "
@@ -255,11 +256,16 @@ def _length(run: _Run, max_repairs: int) -> None:
             return
         _keep(run, candidate)
         run.repairs.append(f"Sections développées ({named}) : {before} → {run.words} mots")
+        if answered and answered[0] < after:
+            run.repairs.append("Sections rendues plus courtes par le développement gardées "
+                               "telles qu'elles étaient")
 
 
-def _no_shorter_sections(before: Article, after: Article) -> Article:
+def _no_shorter_sections(before: Article, after: Article, answered: list[int]) -> Article:
     """An expansion's answer in which a section came back shorter than it was keeps that
-    section as it was (the writer puts rewrites back in place: same sections, same order)."""
+    section as it was (the writer puts rewrites back in place: same sections, same order).
+    ``answered`` receives the answer's own word count."""
+    answered.append(article_word_count(after))
     if len(before.all_sections) != len(after.all_sections):
         return after
     pairs = list(zip(before.all_sections, after.all_sections))
@@ -429,12 +435,12 @@ def _source_line(source: Source) -> str:
 
 
 def _raise_if_failed(article: Article, report: Report) -> None:
-    if any(c.id == "language_fr" and c.status == "bad" for c in report.checks):
+    if reason := next((c for c in ("prompt_echo", "not_an_article")
+                       if c in report.blocking), ""):
+        err = QualityError(BLOCKING[reason].split(" — ")[0] + " (--strict)", reason=reason)
+    elif any(c.id == "language_fr" and c.status == "bad" for c in report.checks):
         err = QualityError("L'article n'est pas en français, même après réécriture : relancez "
                            "sans --strict pour l'enregistrer signalé", reason="not_french")
-    elif reason := next((c for c in ("prompt_echo", "not_an_article")
-                         if c in report.blocking), ""):
-        err = QualityError(BLOCKING[reason].split(" — ")[0] + " (--strict)", reason=reason)
     elif report.short:
         err = QualityError(short_message(report.word_count, report.target_words)
                            + " (--strict)", reason="too_short")

@@ -126,9 +126,20 @@ def detect_language(text: str) -> str:
     best = max(scores, key=scores.get)
     if scores[best] < MIN_RATIO:
         return "und"
-    if scores[best] >= CLEAR_RATIO and _clear(best, tokens):
-        return best
-    return identify(text)
+    return _quick(best, scores, tokens) or identify(text)
+
+
+def quick_language(text: str) -> str | None:
+    """The stop words' answer when it is clear, else None (py3langid would be asked)."""
+    tokens = _tokens(text)
+    if len(tokens) < MIN_WORDS:
+        return None
+    scores = _scores(tokens)
+    return _quick(max(scores, key=scores.get), scores, tokens)
+
+
+def _quick(best: str, scores: dict[str, float], tokens: list[str]) -> str | None:
+    return best if scores[best] >= CLEAR_RATIO and _clear(best, tokens) else None
 
 
 def _clear(best: str, tokens: list[str]) -> bool:
