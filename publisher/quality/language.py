@@ -126,7 +126,7 @@ def detect_language(text: str) -> str:
     best = max(scores, key=scores.get)
     if scores[best] < MIN_RATIO:
         return "und"
-    return _quick(best, scores, tokens) or identify(text)
+    return _quick(best, scores, tokens) or identify(text) or best
 
 
 def quick_language(text: str) -> str | None:
@@ -165,10 +165,14 @@ _IDENTIFIER = None
 
 
 def identify(text: str) -> str:
-    """py3langid's answer among ``LANGUAGES`` (loaded on first use: ~0.7 s of CPU)."""
+    """py3langid's answer among ``LANGUAGES`` (loaded on first use: ~0.7 s of CPU); "" when
+    py3langid is not installed."""
     global _IDENTIFIER
     if _IDENTIFIER is None:
-        from py3langid.langid import MODEL_FILE, LanguageIdentifier
+        try:
+            from py3langid.langid import MODEL_FILE, LanguageIdentifier
+        except ImportError:          # not installed: the stop words' best guess stands
+            return ""
         identifier = LanguageIdentifier.from_model_file(MODEL_FILE)
         identifier.set_languages(list(LANGUAGES))
         _IDENTIFIER = identifier            # one object, assigned whole: thread-safe enough
