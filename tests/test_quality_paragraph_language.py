@@ -6,6 +6,7 @@ Real openai client against the scripted local server for the repair calls."""
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -199,3 +200,40 @@ def test_a_translation_that_raises_the_french_share_is_kept_even_if_not_whole(fa
     assert "not_french" in report.blocking
     assert sum(w.startswith("Paragraphe qui n'est pas en français") for w in report.warnings) \
         == len(foreign_paragraphs(fixed)) >= 2
+
+
+def test_only_the_foreign_paragraphs_of_a_french_article_are_sent_to_translate(fake_llm, llm):
+    data = article_json(take(POOL, 760))
+    data["sections"][0]["paragraphs"].insert(1, FOREIGN["it"][1])
+    data["sections"][2]["paragraphs"].append(ENGLISH_LEFT[0])
+    article = article_from_json(data)
+    french = ["L’OTAN a signé pour 2,4 milliards d’euros de contrats de munitions destinées à "
+              "l’Ukraine et aux alliés, a annoncé Jens Stoltenberg lors de sa visite à Kiev.",
+              "Jens Stoltenberg a assuré que les alliés soutiendraient l’Ukraine aussi "
+              "longtemps que nécessaire, et que de nouveaux contrats avaient été signés."]
+    fake_llm.script(Reply(json={"sections": [section("Passage 1", [french[0]]),
+                                             section("Passage 2", [french[1]])]}))
+    fixed, report = run_gate(article, sources(*NATO), BRIEF, llm)
+
+    assert fake_llm.purposes() == ["translate"]
+    sent = re.search(r"<<<ARTICLE>>>\n(.*?)\n<<<FIN ARTICLE>>>", fake_llm.requests[0].prompt,
+                     re.S).group(1)
+    assert [s["paragraphs"] for s in json.loads(sent)["sections"]] == \
+        [[FOREIGN["it"][1]], [ENGLISH_LEFT[0]]]
+    assert fixed.sections[0].blocks[1].text == french[0]
+    assert fixed.sections[2].blocks[-1].text == french[1]
+    assert "Paragraphes traduits en français : 2 sur 2" in report.repairs
+    assert report.blocking == () and foreign_paragraphs(fixed) == []
+    # The answer is two paragraphs, not an article.
+    assert report.usage[0].output_tokens < 200
+
+
+def test_a_passage_translation_that_changes_nothing_is_discarded(fake_llm, llm):
+    data = article_json(take(POOL, 760))
+    data["sections"][1]["paragraphs"].append(FOREIGN["pt"][0])
+    article = article_from_json(data)
+    fake_llm.script(Reply(json={"sections": [section("Passage 1", [FOREIGN["pt"][0]])]}))
+    fixed, report = run_gate(article, sources(*NATO), BRIEF, llm)
+    assert fixed == article
+    assert any(r.startswith("Réécriture en français écartée") for r in report.repairs)
+    assert report.blocking == ("not_french",)

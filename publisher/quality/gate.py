@@ -39,6 +39,7 @@ EXPANSION_MARGIN = 1.15     # models undershoot the words they are asked for
 ECHO_LIMIT = 0.5            # an answer whose body is this much prompt text is not an article
 BLOCKING_RATIO = 0.5        # under half the target, an article is not a draft to push
 MIN_PARAGRAPH_WORDS = 12    # an answer without one paragraph this long is not an article
+PARTIAL_TRANSLATION = 0.5   # from this French share up, only the foreign paragraphs are sent
 FIX_SLACK = 1.2             # a facts fix may cut the flagged sentences and a fifth more…
 FIX_SLACK_WORDS = 5         # …plus a few words of rewording around them
 REPAIR_NAMES = {"translate": "réécriture en français",
@@ -181,11 +182,19 @@ def _language(run: _Run) -> None:
         return
     before = language.article_language(run.article)
     share = language.french_share(run.article)
+    # A French article with a few foreign paragraphs: only those are sent to translate.
+    foreign = [] if before not in ("fr", "und") or share < PARTIAL_TRANSLATION else \
+        language.foreign_paragraphs(run.article)
     candidate = _attempt(run, "translate", lambda w: w.rewrite_in_french(
-        run.article, run.sources, run.brief, run.llm))
+        run.article, run.sources, run.brief, run.llm, paragraphs=[p.text for p in foreign]))
     if candidate is not None:
         after = language.french_share(candidate.article)
-        if after > share:
+        if after > share and foreign:
+            _keep(run, candidate)
+            left = len(language.foreign_paragraphs(run.article))
+            run.repairs.append(f"Paragraphes traduits en français : {len(foreign) - left} sur "
+                               f"{len(foreign)}")
+        elif after > share:
             _keep(run, candidate)
             found = language.article_language(run.article)
             run.repairs.append(f"Article réécrit en français (langue détectée : {before} → "

@@ -22,6 +22,7 @@ import re
 from dataclasses import replace
 from importlib import resources
 from string import Template
+from typing import Sequence
 
 from ..errors import LLMError
 from ..models import Article, Block, Brief, Section, Source, Suggestions, Usage
@@ -241,15 +242,51 @@ def expand_sections(article: Article, headings: list[str], sources: list[Source]
     return replaced, merge_usage(usages, llm.model, "expand")
 
 
-def rewrite_in_french(article: Article, sources: list[Source], brief: Brief,
-                      llm: LLM) -> tuple[Article, Usage]:
-    """The whole article again, in French (for a draft detected as another language)."""
-    user = _template("translate.txt").substitute(
+PASSAGES_MARK = "----- passages -----"     # translate.txt: whole article, then passages
+
+
+def rewrite_in_french(article: Article, sources: list[Source], brief: Brief, llm: LLM, *,
+                      paragraphs: Sequence[str] = ()) -> tuple[Article, Usage]:
+    """The whole article again, in French (for a draft detected as another language); or,
+    given ``paragraphs`` (blocks' visible text), only the blocks that are not French, each
+    sent as a numbered passage and put back in its place."""
+    whole, _, passages = _template("translate.txt").template.partition(PASSAGES_MARK)
+    if paragraphs:
+        return _translate_passages(article, set(paragraphs), Template(passages.strip()),
+                                   sources, brief, llm)
+    user = Template(whole.strip() + "\n").substitute(
         min_words=brief.min_words, max_section=MAX_SECTION_WORDS, tone=safe_tone(brief.tone),
         article=_article_data(article), sources=sources_block(sources))
     data, usages = _ask(llm, _messages(user), ARTICLE_SCHEMA, "translate",
                         _max_tokens(target_words(brief.min_words)))
     return article_from_json(data), merge_usage(usages, llm.model, "translate")
+
+
+def _translate_passages(article: Article, wanted: set[str], template: Template,
+                        sources: list[Source], brief: Brief, llm: LLM) -> tuple[Article, Usage]:
+    places = [(place, block) for place, block in _places(article)
+              if block.visible_text in wanted]
+    if not places:
+        log.warning("translate: none of the paragraphs asked for is in the article")
+        return article, Usage(model=llm.model, purpose="translate", requests=0)
+    user = template.substitute(count=len(places), tone=safe_tone(brief.tone),
+                               article=_passages_data([b for _, b in places]),
+                               sources=sources_block(sources))
+    words = sum(_length().block_words(b) for _, b in places)
+    data, usages = _ask(llm, _messages(user), SECTIONS_SCHEMA, "translate",
+                        _max_tokens(words * 2))
+    answers = _list(data.get("sections")) if isinstance(data, dict) else []
+    fixed = {places[i][0]: section_from_json(a).blocks or (places[i][1],)
+             for i, a in _numbered(answers, len(places))}
+    return _with_blocks(article, fixed), merge_usage(usages, llm.model, "translate")
+
+
+def _passages_data(blocks: list[Block]) -> str:
+    """Blocks as the numbered passages a partial repair sends: {"sections": [{"heading":
+    "Passage 1", …}]}."""
+    passages = {"sections": [section_to_json(Section(f"Passage {n}", (block,)))
+                             for n, block in enumerate(blocks, 1)]}
+    return _data(json.dumps(passages, ensure_ascii=False, indent=1))
 
 
 def fix_claims(article: Article, claims: list[str], sources: list[Source],
@@ -264,12 +301,9 @@ def fix_claims(article: Article, claims: list[str], sources: list[Source],
     if not places:
         log.warning("fix_facts: none of %r is in a paragraph; nothing done", claims)
         return article, Usage(model=llm.model, purpose="fix_facts", requests=0)
-    passages = {"sections": [{**section_to_json(Section(f"Passage {n}", (block,))), "level": 2}
-                             for n, (_, block) in enumerate(places, 1)]}
     user = _template("fix.txt").substitute(
         claims=_data(json.dumps(list(claims), ensure_ascii=False, indent=1)),
-        count=len(places),
-        article=_data(json.dumps(passages, ensure_ascii=False, indent=1)),
+        count=len(places), article=_passages_data([b for _, b in places]),
         sources=sources_block(sources))
     words = sum(_length().block_words(b) for _, b in places)
     data, usages = _ask(llm, _messages(user), SECTIONS_SCHEMA, "fix_facts", _max_tokens(words))
