@@ -338,3 +338,37 @@ def test_a_translation_answered_with_the_prompt_is_discarded(tmp_path):
                for r in report["repairs"])
     assert "not_french" in report["blocking"] and refused.reason == "not_french"
     assert "POUR CHAQUE" not in payload["title"] and "MISSION" not in payload["content"]
+
+
+# --- JSON left as text, and an answer with nothing written ------------------------------------
+
+def test_an_answer_that_is_its_json_as_text_is_not_an_article(fake_llm, llm):
+    as_text = json.dumps(GOOD, ensure_ascii=False)
+    data = {"title": GOOD["title"], "introduction": [as_text[:900], as_text[900:1800]],
+            "sections": [], "conclusion": {"heading": "Ce qu'il faut retenir",
+                                           "paragraphs": []},
+            "keyphrase": "", "meta_title": "", "meta_description": "", "tags": []}
+    fixed, report = run_gate(article_from_json(data), sources(*NATO), BRIEF, llm)
+    assert fake_llm.requests == []
+    assert "not_an_article" in report.blocking and "prompt_echo" not in report.blocking
+    assert '"heading"' not in body_text(fixed)
+    assert any(r.startswith("Fragments de JSON retirés du texte") for r in report.repairs)
+    with pytest.raises(QualityError) as err:
+        run_gate(article_from_json(data), sources(*NATO), BRIEF, llm, strict=True)
+    assert err.value.reason == "not_an_article"
+
+
+def test_an_expansion_answered_in_english_is_discarded(fake_llm, llm):
+    article = article_from_json(article_json(take(POOL, 430)))
+    english = [section(s.heading, [b.text for b in s.blocks] + [
+        "The alliance also said that the allies would keep delivering ammunition to the "
+        "Ukrainian army for as long as it takes, and that new contracts would be signed soon.",
+        "Observers noted that the visit came at a particularly tense diplomatic moment, with "
+        "the winter approaching and the energy network of the country under attack."])
+        for s in article.sections]
+    fake_llm.script(Reply(json={"sections": english}))
+    fixed, report = run_gate(article, sources(*NATO), BRIEF, llm, max_repairs=1)
+    assert fixed == article
+    assert any(r.startswith("Développement écarté") and "autre langue" in r
+               for r in report.repairs)
+    assert report.blocking == ()

@@ -322,9 +322,15 @@ def body_words(article: Article) -> int:
 
 
 def echo_share(before: Article, run: Cleanup) -> float:
-    """Share of the answer's body that was prompt text or JSON residue."""
+    """Share of the answer's body that was prompt text."""
     total = body_words(before)
-    return (run.echoed_words + run.json_words) / total if total else 0.0
+    return run.echoed_words / total if total else 0.0
+
+
+def json_share(before: Article, run: Cleanup) -> float:
+    """Share of the answer's body that was JSON residue."""
+    total = body_words(before)
+    return run.json_words / total if total else 0.0
 
 
 # --- names and addresses the sources do not have ---------------------------------------------

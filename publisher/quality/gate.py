@@ -133,8 +133,9 @@ def _thin_message(available: int, target: int, words: int = 0) -> str:
 class _Cleaned:
     article: Article
     notes: list[str]
-    echo_share: float
+    echo_share: float           # share of the answer's body that was the prompt copied back
     title_echo: bool
+    json_share: float = 0.0     # share that was JSON left as text
 
 
 def _cleaned(article: Article, sources: list[Source]) -> _Cleaned:
@@ -161,7 +162,8 @@ def _cleaned(article: Article, sources: list[Source]) -> _Cleaned:
         notes.append(f"Markdown converti ou retiré ({len(leaks)} reste(s))")
     fixed, repeated = structure.remove_repetitions(fixed)
     notes += repeated
-    return _Cleaned(fixed, notes, answers.echo_share(article, done), done.title_echo)
+    return _Cleaned(fixed, notes, answers.echo_share(article, done), done.title_echo,
+                    answers.json_share(article, done))
 
 
 def _first_answer(run: _Run) -> None:
@@ -169,7 +171,8 @@ def _first_answer(run: _Run) -> None:
     run.article = cleaned.article
     run.repairs += cleaned.notes
     run.echo = cleaned.title_echo or cleaned.echo_share >= ECHO_LIMIT
-    run.not_article = not run.echo and not _has_paragraph(run.article)
+    run.not_article = not run.echo and (cleaned.json_share >= ECHO_LIMIT
+                                        or not _has_paragraph(run.article))
 
 
 def _has_paragraph(article: Article) -> bool:
@@ -308,6 +311,10 @@ def _attempt(run: _Run, purpose: str, call: Callable[[Any], tuple[Article, Usage
                                             answers.is_echo(run.article.title)):
         run.repairs.append(f"Réparation écartée ({REPAIR_NAMES[purpose]}) : la réponse "
                            "recopiait les consignes au lieu de les appliquer")
+        return None
+    if cleaned.json_share >= ECHO_LIMIT:
+        run.repairs.append(f"Réparation écartée ({REPAIR_NAMES[purpose]}) : la réponse "
+                           "n'était que du JSON laissé en texte")
         return None
     return cleaned
 
