@@ -299,6 +299,9 @@ class LLM:
                 what = ("no first token" if first else "no new token") + f" within {limit:g} s"
                 raise _StreamCut(what, tokens, not first) from None
             if kind == "error":
+                if isinstance(item, _StreamCut):
+                    item.tokens, item.started = tokens, bool(text)
+                    raise item
                 if _transport_error(item):      # the body broke off: a cut, not a refusal
                     raise _StreamCut(f"the stream broke off ({type(item).__name__}: "
                                      f"{str(item)[:120]})", tokens, bool(text)) from None
@@ -394,8 +397,9 @@ class LLM:
 
     def _account(self, kwargs: dict, content: str, finish: str, usage, tokens: int,
                  purpose: str, seconds: float) -> Usage:
-        tokens_in = getattr(usage, "prompt_tokens", 0) or 0
-        tokens_out = getattr(usage, "completion_tokens", 0) or 0
+        usage = usage if isinstance(usage, dict) else None
+        tokens_in = (usage or {}).get("prompt_tokens") or 0
+        tokens_out = (usage or {}).get("completion_tokens") or 0
         status = "200"
         if usage is None:          # a server that sends no usage: count what we can
             tokens_in = _estimate_tokens(json.dumps(kwargs.get("messages"), ensure_ascii=False))
@@ -456,54 +460,83 @@ class LLM:
 # --- the reader thread -----------------------------------------------------------------------
 
 class _Reader(threading.Thread):
-    """Sends the request and reads its stream, putting ("chunk", c), then ("end", None) or
-    ("error", exc) on ``feed``. ``abandon()`` closes the stream: the server sees the
-    connection close and stops generating."""
+    """Sends the request and reads its stream, putting ("chunk", dict), then ("end", None) or
+    ("error", exc) on ``feed``. ``abandon()`` closes the response: the server sees the
+    connection close and stops generating.
+
+    The request goes through the openai client (its URL, headers, auth, and its error for a
+    refused status); the server-sent events are read here as plain JSON, one ``json.loads`` a
+    chunk, instead of one pydantic object a chunk: an article is 1,500 chunks."""
 
     def __init__(self, client, kwargs: dict, feed: queue.Queue):
         super().__init__(daemon=True, name="llm-stream")
         self.client, self.kwargs, self.feed = client, kwargs, feed
-        self.stream = None
+        self.response = None
         self.abandoned = threading.Event()
         self.lock = threading.Lock()
 
     def run(self) -> None:
         try:
-            stream = self.client.chat.completions.create(**self.kwargs)
-            with self.lock:
-                self.stream = stream
-            if self.abandoned.is_set():
-                return stream.close()
-            for chunk in stream:
-                if self.abandoned.is_set():
-                    return stream.close()
-                self.feed.put(("chunk", chunk))
-            self.feed.put(("end", None))
+            with self.client.chat.completions.with_streaming_response.create(
+                    **self.kwargs) as response:
+                with self.lock:
+                    self.response = response.http_response
+                self._read(response.http_response)
         except Exception as exc:          # handed to the watching thread, which decides
             if not self.abandoned.is_set():
                 self.feed.put(("error", exc))
 
+    def _read(self, http) -> None:
+        if "event-stream" not in http.headers.get("content-type", ""):
+            # A server that ignored stream=true and sent the whole completion at once.
+            self.feed.put(("chunk", _as_chunk(json.loads(http.read() or b"{}"))))
+            self.feed.put(("end", None))
+            return
+        for line in http.iter_lines():
+            if self.abandoned.is_set():
+                return http.close()
+            if not line.startswith("data:"):      # ": ping" comments, "event:" lines, blanks
+                continue
+            data = line[5:].strip()
+            if data == "[DONE]":
+                break
+            chunk = json.loads(data)
+            if isinstance(chunk, dict) and chunk.get("error"):
+                raise _StreamCut(f"the server sent an error mid-answer: "
+                                 f"{str(chunk['error'])[:160]}")
+            self.feed.put(("chunk", chunk))
+        self.feed.put(("end", None))
+
     def abandon(self) -> None:
         self.abandoned.set()
         with self.lock:
-            stream = self.stream
-        if stream is not None:
+            response = self.response
+        if response is not None:
             try:
-                stream.close()
+                response.close()
             except Exception as exc:      # closing a socket another thread reads may complain
                 log.debug("closing an abandoned stream: %s", exc)
 
 
-def _read_chunk(chunk) -> tuple[str, str, Any]:
+def _as_chunk(completion: dict) -> dict:
+    """A whole (non-streamed) completion, as the one chunk that would have carried it."""
+    choice = (completion.get("choices") or [{}])[0]
+    message = choice.get("message") or {}
+    return {"choices": [{"delta": {"content": message.get("content") or ""},
+                         "finish_reason": choice.get("finish_reason")}],
+            "usage": completion.get("usage")}
+
+
+def _read_chunk(chunk: dict) -> tuple[str, str, dict | None]:
     """(text delta, finish reason, usage) of one streamed chunk; reasoning deltas are not text."""
-    usage = getattr(chunk, "usage", None)
-    choices = getattr(chunk, "choices", None) or []
-    if not choices:
+    usage = chunk.get("usage") if isinstance(chunk, dict) else None
+    choices = (chunk.get("choices") if isinstance(chunk, dict) else None) or []
+    if not choices or not isinstance(choices[0], dict):
         return "", "", usage
     choice = choices[0]
-    delta = getattr(choice, "delta", None)
-    return (getattr(delta, "content", None) or "", getattr(choice, "finish_reason", None) or "",
-            usage)
+    delta = choice.get("delta") or {}
+    return (delta.get("content") or "" if isinstance(delta, dict) else "",
+            choice.get("finish_reason") or "", usage)
 
 
 def _transport_error(exc: BaseException) -> bool:
