@@ -101,11 +101,25 @@ def test_json_output_has_the_documented_fields(llm_env, tmp_path):
 
 def test_strict_refuses_a_short_article_but_keeps_it(llm_env, tmp_path):
     out = tmp_path / "short"
-    result = run(["draft", str(SEED_000), "--min-words", "3000", "--strict", "--out", str(out)],
+    # 1,042 words for 1,500 asked: short, but more than half (under half is never drafted,
+    # with or without --strict: see the next test)
+    result = run(["draft", str(SEED_000), "--min-words", "1500", "--strict", "--out", str(out)],
                  llm_env, cwd=tmp_path)
     assert result.returncode == 1
     assert "--strict" in result.stderr and str(out) in result.stderr
     assert (out / "payload.json").is_file()
+
+
+def test_an_article_under_half_the_target_is_kept_back_even_without_strict(llm_env, tmp_path):
+    out = tmp_path / "short"
+    result = run(["draft", str(SEED_000), "--min-words", "3000", "--out", str(out), "--json"],
+                 llm_env, cwd=tmp_path)
+    assert result.returncode == 1
+    printed = json.loads(result.stdout)
+    assert printed["outcome"] == "failed" and printed["reason"] == "under_half_length"
+    assert str(out) in printed["error"] and printed["llm"]["calls"] >= 1
+    report = json.loads((out / "payload.json").read_text())["report"]
+    assert report["blocking"] == ["under_half_length"]
 
 
 def test_bad_input_gets_one_clear_line(llm_env, tmp_path):

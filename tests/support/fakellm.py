@@ -922,7 +922,8 @@ def _seo_parts(article: dict, prompt: str) -> dict:
     match = re.search(r"requête cible (?:est )?« (.+?) »", prompt)
     keyphrase = match.group(1) if match else ""
     lead = (article.get("introduction") or [""])[0]
-    if keyphrase and keyphrase.casefold() not in split_sentences(lead)[0].casefold():
+    first = (split_sentences(lead) or [""])[0]
+    if keyphrase and keyphrase.casefold() not in first.casefold():
         lead = f"{keyphrase} : {_lower_first(lead)}"
     return {"lead": lead, "headings": [s["heading"] for s in revised.get("sections", [])],
             "meta_title": revised.get("meta_title", ""),
