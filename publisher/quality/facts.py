@@ -26,7 +26,7 @@ from functools import lru_cache
 from typing import Iterable, Sequence
 
 from ..models import Article, Source
-from .length import visible
+from .length import STRIP_MARKS, visible
 
 # --- normalisation shared by quotes --------------------------------------------------------
 
@@ -37,17 +37,6 @@ _TYPO = str.maketrans({"’": "'", "‘": "'", "ʼ": "'", "`": "'", "´": "'",
 _ELLIPSIS = re.compile(r"\[\s*[^\]]*\]|\(\s*(?:…|\.\.\.)\s*\)|…|\.{3}")
 
 
-class _Marks(dict):
-    """code point → None for a combining mark (dropped by ``str.translate``), itself otherwise;
-    filled as characters are met, so accents go in one C-level pass."""
-
-    def __missing__(self, code: int) -> int | None:
-        value = None if unicodedata.combining(chr(code)) else code
-        self[code] = value
-        return value
-
-
-_STRIP_MARKS = _Marks()
 
 
 @lru_cache(maxsize=256)        # a source is normalised again for every quote checked in it
@@ -55,7 +44,7 @@ def normalise(text: str) -> str:
     """Lower case, no accents, one kind of apostrophe and dash, no quote marks, single spaces,
     no space before punctuation (French typography puts one, English none)."""
     text = visible(text).casefold().translate(_TYPO)
-    text = unicodedata.normalize("NFKD", text).translate(_STRIP_MARKS)
+    text = unicodedata.normalize("NFKD", text).translate(STRIP_MARKS)
     text = " ".join(text.split())
     return re.sub(r" (?=[,.;:!?)])|(?<=\() ", "", text)
 

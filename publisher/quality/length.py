@@ -10,11 +10,27 @@ we prefer never to claim 700 words that an editor's tool shows as 670.
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from ..models import Article, Block, Section
 
 _TAG = re.compile(r"<[^>]+>")
 _WORD = re.compile(r"\S*[^\W_]\S*")
+
+
+class _Marks(dict):
+    """code point → None for a combining mark (dropped by ``str.translate``), itself otherwise;
+    filled as characters are met, so accents go in one C-level pass."""
+
+    def __missing__(self, code: int) -> int | None:
+        value = None if unicodedata.combining(chr(code)) else code
+        self[code] = value
+        return value
+
+
+# ``unicodedata.normalize("NFKD", text).translate(STRIP_MARKS)``: the text without accents
+# (the facts check and the repetition sweep compare texts that way).
+STRIP_MARKS = _Marks()
 
 
 def visible(text: str) -> str:

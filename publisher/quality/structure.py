@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from ..models import Article, Block, Section
-from .length import visible
+from .length import STRIP_MARKS, visible
 from .memo import per_article, section_word_count, word_count
 
 MIN_H2 = 3
@@ -70,17 +70,6 @@ def _long_sections(article: Article) -> list[Issue]:
     return issues
 
 
-class _Marks(dict):
-    """code point → None for a combining mark (dropped by ``str.translate``), itself otherwise;
-    filled as characters are met, so accents go in one C-level pass."""
-
-    def __missing__(self, code: int) -> int | None:
-        value = None if unicodedata.combining(chr(code)) else code
-        self[code] = value
-        return value
-
-
-_STRIP_MARKS = _Marks()
 _ALNUM = re.compile(r"[^\W_]+")
 
 
@@ -88,7 +77,7 @@ _ALNUM = re.compile(r"[^\W_]+")
 def fingerprint(text: str) -> str:
     """Text reduced to its letters and digits, so that spacing, case, accents and typography
     do not hide a repetition."""
-    text = unicodedata.normalize("NFKD", visible(text).casefold()).translate(_STRIP_MARKS)
+    text = unicodedata.normalize("NFKD", visible(text).casefold()).translate(STRIP_MARKS)
     return " ".join(_ALNUM.findall(text))
 
 

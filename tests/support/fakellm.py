@@ -153,6 +153,8 @@ Handler = Callable[[Request], "Reply | str | dict"]
 class FakeLLM:
     """The server. Use as a context manager, or ``start()`` / ``close()``."""
 
+    handler_class: type = None      # _Handler (set below); subclasses answer more routes
+
     def __init__(self, handler: Handler | None = None, *, json_schema_supported: bool = True,
                  json_object_supported: bool = True, tokens_per_second: float | None = None,
                  first_token_delay: float = 0.0, models: tuple[str, ...] = ("test-model",),
@@ -179,7 +181,7 @@ class FakeLLM:
     # --- lifecycle ------------------------------------------------------------------------
 
     def start(self) -> "FakeLLM":
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self.handler_class)
         self._httpd.fake = self
         self._httpd.daemon_threads = True
         self._thread = threading.Thread(target=self._httpd.serve_forever,
@@ -383,6 +385,9 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(b"data: [DONE]\n\n")
         except OSError:
             pass
+
+
+FakeLLM.handler_class = _Handler
 
 
 def _usage(request: Request, reply: Reply) -> dict:

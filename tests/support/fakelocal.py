@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import socket
 import threading
-from http.server import ThreadingHTTPServer
 from typing import Any
 
 from tests.support.fakellm import FakeLLM, _Handler
@@ -28,15 +27,6 @@ class FakeLocal(FakeLLM):
         self.server_header = server_header
         self.routes = dict(routes or {})
         self.list_models = list_models
-
-    def start(self) -> "FakeLocal":
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _LocalHandler)
-        self._httpd.fake = self
-        self._httpd.daemon_threads = True
-        self._thread = threading.Thread(target=self._httpd.serve_forever,
-                                        kwargs={"poll_interval": 0.05}, daemon=True)
-        self._thread.start()
-        return self
 
 
 class _LocalHandler(_Handler):
@@ -120,3 +110,6 @@ class SilentListener:
 
     def __exit__(self, *exc) -> None:
         self.sock.close()
+
+
+FakeLocal.handler_class = _LocalHandler
