@@ -12,7 +12,6 @@ keyword arguments) for its chat completions. Tests never touch the real usual po
 from __future__ import annotations
 
 import socket
-import threading
 from typing import Any
 
 from tests.support.fakellm import FakeLLM, _Handler
