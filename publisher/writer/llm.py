@@ -562,7 +562,10 @@ def _response_format(mode: str, schema: dict, purpose: str) -> dict | None:
         return {"type": "json_schema",
                 "json_schema": {"name": name, "schema": schema, "strict": True}}
     if mode == "json_object":
-        return {"type": "json_object"}
+        # The schema rides along: llama-cpp-python's server (which refuses json_schema) builds
+        # its grammar from it, so keys and types are enforced; servers that do not know the
+        # field ignore it (vLLM) — and a refusal of it falls back to plain text like any other.
+        return {"type": "json_object", "schema": schema}
     return None
 
 
