@@ -18,6 +18,8 @@ How each figure is obtained:
 - tokens/s = Σ output tokens ÷ Σ generation seconds over the article's successful requests;
 - wall: the `publisher draft` process, start to exit (start-up and the prompt evaluation
   included);
+- server start: `scripts/llm-local install` (a no-op when done) + `start` until the server
+  answers;
 - load: the machine's 1-minute load average before and after (the server shares the CPU with
   whatever else runs: compare figures measured at similar loads).
 """
@@ -40,10 +42,10 @@ from tests.support.llmproxy import ChatRecord, LlmProxy, draft_cli, llm_local  #
 DEFAULT_EXAMPLE = ROOT / "examples" / "otan-stoltenberg-kiev.txt"
 
 
-def start_server() -> dict:
-    """Install (a no-op when done) and start, or reuse, the local server."""
+def start_server(state: Path) -> dict:
+    """Install (a no-op when done) and start a fresh server of the benchmark's own."""
     for args, timeout in ((("install",), 3600), (("start",), 300)):
-        done = llm_local(*args, timeout=timeout)
+        done = llm_local(*args, timeout=timeout, state=state)
         if done.returncode:
             sys.exit(f"scripts/llm-local {args[0]} failed: {done.stderr.strip()[-500:]}")
     return json.loads(done.stdout)
@@ -58,7 +60,13 @@ def request_row(r: ChatRecord) -> dict:
             "usage_sent": bool(r.usage), "first_token_s": _round(r.first_token),
             "generation_s": round(r.generation_seconds, 2) if ok else 0.0,
             "seconds": round(r.seconds, 2), "finish_reason": r.finish_reason,
-            "tokens_per_s": round(r.output_tokens / r.generation_seconds, 1) if ok else None}
+            "tokens_per_s": round(r.output_tokens / r.generation_seconds, 1) if ok else None,
+            "cut": r.client_gone, "answer": _ends(r.content or r.error)}
+
+
+def _ends(text: str, size: int = 300) -> str:
+    """The start and end of an answer (JSON output only): enough to see what the model did."""
+    return text if len(text) <= 2 * size else f"{text[:size]} […] {text[-size:]}"
 
 
 def _round(value: float | None) -> float | None:
@@ -105,7 +113,9 @@ def markdown(res: dict) -> str:
                      f"| {r['tokens_out']}{'' if r['usage_sent'] else '*'} "
                      f"| {_seconds(r['first_token_s'])} | {r['tokens_per_s'] or '–'} "
                      f"| {r['finish_reason'] or '–'} |")
-    lines += ["", "\\* counted from the stream's chunks: the server sent no usage."]
+    lines += ["", "\\* counted from the stream's chunks: the server sent no usage. "
+              f"Server start (install check + start until /v1/models answers): "
+              f"{res.get('server_start_s', '?')} s."]
     return "\n".join(lines)
 
 
@@ -120,12 +130,15 @@ def main(argv=None) -> int:
                         help="kill the draft after this many seconds (its item deadline is 2/3)")
     parser.add_argument("--json", help="write the figures as JSON here")
     args = parser.parse_args(argv)
-    server = start_server()
+    state = Path(tempfile.mkdtemp(prefix="bench-llm-local-"))
+    started = time.monotonic()
+    server = start_server(state)
+    start_s = time.monotonic() - started
     try:
         res = measure(args.example.resolve(), server, args.timeout)
     finally:
-        if not server.get("reused"):
-            llm_local("stop", timeout=60)
+        llm_local("stop", timeout=60, state=state)
+    res["server_start_s"] = round(start_s, 1)
     if args.json:
         Path(args.json).write_text(json.dumps(res, indent=1, ensure_ascii=False))
     print(markdown(res))

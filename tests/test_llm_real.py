@@ -46,9 +46,10 @@ def _tail(text: str, lines: int = 8) -> str:
 
 
 @pytest.fixture(scope="module")
-def real_llm():
-    """scripts/llm-local install + start; stops the server at the end if it started it.
-    Outside CI and root, a machine without the (minutes-long) build is not made to do it."""
+def real_llm(tmp_path_factory):
+    """scripts/llm-local install, then a server of this module's own (own state folder, free
+    port), stopped at the end. Outside CI and root, a machine without the (minutes-long) build
+    is not made to do it."""
     status = llm_local("status", timeout=30)
     installed = status.stdout.strip() and json.loads(status.stdout).get("installed")
     if not (installed or IN_CI or os.geteuid() == 0):
@@ -57,13 +58,12 @@ def real_llm():
     done = llm_local("install", timeout=3600)
     if done.returncode:
         _unavailable(f"scripts/llm-local install failed: {_tail(done.stderr)}")
-    started = llm_local("start", timeout=300)
+    state = tmp_path_factory.mktemp("llm-local")
+    started = llm_local("start", timeout=300, state=state)
     if started.returncode:
         _unavailable(f"scripts/llm-local start failed: {_tail(started.stderr)}")
-    server = json.loads(started.stdout)
-    yield server
-    if not server.get("reused"):
-        llm_local("stop", timeout=60)
+    yield json.loads(started.stdout)
+    llm_local("stop", timeout=60, state=state)
 
 
 @pytest.fixture(scope="module")
@@ -74,14 +74,20 @@ def drafted(real_llm, tmp_path_factory):
     with LlmProxy(real_llm["base_url"]) as proxy:
         runs = [draft_cli(example, proxy, real_llm["model"], work / example.stem, db=db)
                 for example in EXAMPLES]
+    # Shown with any failure ("Captured stdout setup"): what each run ended with, and why.
+    for run in runs:
+        print(f"{run.example.name}: exit {run.returncode} in {run.seconds:.0f} s, "
+              f"{run.stdout.strip()[:300]} | stderr: {_tail(run.stderr, 3)}")
+    print(_describe(proxy))
     return runs, proxy
 
 
 def _describe(proxy: LlmProxy) -> str:
     """The request log, one line a request, for assertion messages."""
     return "\n".join(f"  {r.label} {r.purpose or '?'} rf={r.response_format or '-'} "
-                     f"stream={r.stream} -> {r.status} {r.error[:120]!r}"
-                     for r in proxy.chat())
+                     f"stream={r.stream} -> {r.status} {r.seconds:.0f}s "
+                     f"out={r.output_tokens} finish={r.finish_reason} cut={r.client_gone} "
+                     f"{r.error[:120]!r}" for r in proxy.chat())
 
 
 def test_each_article_ends_with_a_named_outcome(drafted):
@@ -143,4 +149,5 @@ def test_json_counts_every_request_the_proxy_saw(drafted):
             continue                       # a failure's JSON carries no counts
         seen = len(proxy.chat(run.example.name))
         assert data["llm"].get("calls") == seen, \
-            f"{run.example.name}: --json says {data['llm'].get('calls')} calls, proxy saw {seen}"
+            f"{run.example.name}: --json says {data['llm'].get('calls')} calls, proxy saw " \
+            f"{seen}:\n{_describe(proxy)}"

@@ -294,11 +294,15 @@ def _read_whole_body(record: ChatRecord, data: bytes, content_type: str) -> None
 
 # --- the real-model lane's two helpers ------------------------------------------------------
 
-def llm_local(*args: str, timeout: float) -> subprocess.CompletedProcess:
-    """scripts/llm-local ARGS; never raises for its exit code (callers say what failed)."""
+def llm_local(*args: str, timeout: float, state: Path | None = None) -> subprocess.CompletedProcess:
+    """scripts/llm-local ARGS; never raises for its exit code (callers say what failed).
+    ``state``: the server's own state folder (LLM_LOCAL_DIR), so a test or benchmark runs a
+    server of its own: fresh, it samples the same way on every run (its seed chain starts
+    anew), and no other run's request can cut its streams."""
+    env = {**os.environ, **({"LLM_LOCAL_DIR": str(state)} if state else {})}
     try:
         return subprocess.run([str(LLM_LOCAL), *args], capture_output=True, text=True,
-                              timeout=timeout, stdin=subprocess.DEVNULL)
+                              timeout=timeout, stdin=subprocess.DEVNULL, env=env)
     except subprocess.TimeoutExpired as exc:
         return subprocess.CompletedProcess(exc.cmd, 124, _text(exc.stdout),
                                            _text(exc.stderr) + f"\n(timed out after {timeout:g} s)")
