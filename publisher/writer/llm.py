@@ -39,7 +39,6 @@ from __future__ import annotations
 
 import json
 import logging
-import queue
 import random
 import re
 import threading
@@ -62,6 +61,7 @@ MODES = ("json_schema", "json_object", "text")
 PURPOSE_HEADER = "X-Publisher-Purpose"
 RETRY_STATUSES = {408, 409, 429, 500, 502, 503, 504}
 CONNECT_TIMEOUT = 10.0
+TICK = 0.2                  # how often a stream's clocks (and the live line) are looked at
 
 Recorder = Callable[[Usage], None]
 Progress = Callable[[str, int, float], None]
@@ -278,52 +278,54 @@ class LLM:
     # --- the stream, watched -------------------------------------------------------------------
 
     def _stream(self, kwargs: dict, purpose: str, t0: float) -> _Answer:
-        """Read one streamed answer in a reader thread while this one watches the clocks:
-        first token, silence between chunks, the item's deadline."""
-        feed: queue.Queue = queue.Queue()
-        reader = _Reader(self.client, kwargs, feed)
+        """Read one streamed answer in a reader thread while this one looks at the clocks
+        every ``TICK``: first token, silence between chunks, the item's deadline (and the live
+        line). The threads share plain fields, not a queue: no wake-up per chunk."""
+        reader = _Reader(self.client, kwargs)
         reader.start()
-        text: list[str] = []
-        finish, usage, tokens, last_shown = "", None, 0, 0.0
-        while True:
-            first = not text
-            limit = (self.settings.llm_first_token_timeout if first
-                     else self.settings.llm_timeout)
-            left = self._time_left()
-            try:
-                kind, item = feed.get(timeout=limit if left is None else min(limit, left))
-            except queue.Empty:
+        while not reader.done.wait(TICK):
+            why = self._overdue(reader)
+            if why:
                 reader.abandon()
-                if left is not None and left <= limit:
-                    raise _StreamCut("the item's deadline passed", tokens, not first) from None
-                what = ("no first token" if first else "no new token") + f" within {limit:g} s"
-                raise _StreamCut(what, tokens, not first) from None
-            if kind == "error":
-                if isinstance(item, _StreamCut):
-                    item.tokens, item.started = tokens, bool(text)
-                    raise item
-                if _transport_error(item):      # the body broke off: a cut, not a refusal
-                    raise _StreamCut(f"the stream broke off ({type(item).__name__}: "
-                                     f"{str(item)[:120]})", tokens, bool(text)) from None
-                raise item
-            if kind == "end":
-                break
-            delta, chunk_finish, chunk_usage = _read_chunk(item)
-            if delta:
-                text.append(delta)
-                tokens += 1
-            finish = chunk_finish or finish
-            usage = chunk_usage or usage
-            now = time.monotonic()
-            if self.progress and now - last_shown >= 0.2:
-                last_shown = now
-                self.progress(purpose, tokens, now - t0)
-        if not finish and not usage:
-            # [DONE] without a finish_reason: a proxy or server that gave up mid-answer.
-            raise _StreamCut("the stream ended without a finish reason", tokens, bool(text))
-        content = "".join(text)
-        return _Answer(content, finish, self._account(kwargs, content, finish, usage, tokens,
-                                                      purpose, time.monotonic() - t0))
+                raise _StreamCut(why, reader.tokens, reader.tokens > 0)
+            if self.progress:
+                self.progress(purpose, reader.tokens, time.monotonic() - t0)
+        if reader.error is not None:
+            raise self._stream_error(reader)
+        if not reader.finish and reader.usage is None:
+            # [DONE] without a finish_reason: a server that gave up mid-answer (llama.cpp's
+            # does when another request arrives), or a proxy that cut it.
+            raise _StreamCut("the stream ended without a finish reason", reader.tokens,
+                             reader.tokens > 0)
+        content = "".join(reader.text)
+        return _Answer(content, reader.finish, self._account(
+            kwargs, content, reader.finish, reader.usage, reader.tokens, purpose,
+            time.monotonic() - t0))
+
+    def _overdue(self, reader: "_Reader") -> str:
+        """Why the stream must be abandoned now, "" while it is in time."""
+        left = self._time_left()
+        if left is not None and left <= 0.0:
+            return "the item's deadline passed"
+        now, settings = time.monotonic(), self.settings
+        if not reader.tokens:
+            if now - reader.started >= settings.llm_first_token_timeout:
+                return f"no first token within {settings.llm_first_token_timeout:g} s"
+        elif now - reader.last >= settings.llm_timeout:
+            return f"no new token within {settings.llm_timeout:g} s"
+        return ""
+
+    @staticmethod
+    def _stream_error(reader: "_Reader") -> Exception:
+        """What the reader's error means: a cut (asked once more) or the error itself."""
+        error, tokens = reader.error, reader.tokens
+        if isinstance(error, _StreamCut):
+            error.tokens, error.started = tokens, tokens > 0
+            return error
+        if _transport_error(error):              # the body broke off: a cut, not a refusal
+            return _StreamCut(f"the stream broke off ({type(error).__name__}: "
+                              f"{str(error)[:120]})", tokens, tokens > 0)
+        return error
 
     def _failed(self, calls: list[Usage], purpose: str, t0: float, status: str, *,
                 tokens: int = 0) -> None:
@@ -460,38 +462,51 @@ class LLM:
 # --- the reader thread -----------------------------------------------------------------------
 
 class _Reader(threading.Thread):
-    """Sends the request and reads its stream, putting ("chunk", dict), then ("end", None) or
-    ("error", exc) on ``feed``. ``abandon()`` closes the response: the server sees the
-    connection close and stops generating.
+    """Sends the request and reads its stream into plain fields the watching thread reads:
+    ``text`` (the deltas), ``tokens``, ``finish``, ``usage``, ``last`` (when the last token
+    came), ``error``; ``done`` is set at the end. ``abandon()`` closes the response: the
+    server sees the connection close and stops generating.
 
     The request goes through the openai client (its URL, headers, auth, and its error for a
     refused status); the server-sent events are read here as plain JSON, one ``json.loads`` a
     chunk, instead of one pydantic object a chunk: an article is 1,500 chunks."""
 
-    def __init__(self, client, kwargs: dict, feed: queue.Queue):
+    def __init__(self, client, kwargs: dict):
         super().__init__(daemon=True, name="llm-stream")
-        self.client, self.kwargs, self.feed = client, kwargs, feed
+        self.client, self.kwargs = client, kwargs
         self.response = None
+        self.text: list[str] = []
+        self.tokens, self.finish, self.usage, self.error = 0, "", None, None
+        self.started = self.last = time.monotonic()
+        self.done = threading.Event()
         self.abandoned = threading.Event()
         self.lock = threading.Lock()
 
     def run(self) -> None:
+        import httpx
+        body = {k: v for k, v in self.kwargs.items() if k != "extra_headers"}
         try:
-            with self.client.chat.completions.with_streaming_response.create(
-                    **self.kwargs) as response:
-                with self.lock:
-                    self.response = response.http_response
-                self._read(response.http_response)
+            # The client's own POST (auth, base URL, its typed error for a refused status),
+            # not the typed `client.chat` resource: that one imports every resource of the SDK
+            # on first use, ~0.3 s of CPU per process.
+            response = self.client.post("/chat/completions", cast_to=httpx.Response, body=body,
+                                        options={"headers": self.kwargs.get("extra_headers")},
+                                        stream=True)
+            with self.lock:
+                self.response = response
+            try:
+                self._read(response)
+            finally:
+                response.close()
         except Exception as exc:          # handed to the watching thread, which decides
-            if not self.abandoned.is_set():
-                self.feed.put(("error", exc))
+            self.error = exc
+        finally:
+            self.done.set()
 
     def _read(self, http) -> None:
         if "event-stream" not in http.headers.get("content-type", ""):
             # A server that ignored stream=true and sent the whole completion at once.
-            self.feed.put(("chunk", _as_chunk(json.loads(http.read() or b"{}"))))
-            self.feed.put(("end", None))
-            return
+            return self._take(_as_chunk(json.loads(http.read() or b"{}")))
         for line in http.iter_lines():
             if self.abandoned.is_set():
                 return http.close()
@@ -499,13 +514,21 @@ class _Reader(threading.Thread):
                 continue
             data = line[5:].strip()
             if data == "[DONE]":
-                break
+                return
             chunk = json.loads(data)
             if isinstance(chunk, dict) and chunk.get("error"):
                 raise _StreamCut(f"the server sent an error mid-answer: "
                                  f"{str(chunk['error'])[:160]}")
-            self.feed.put(("chunk", chunk))
-        self.feed.put(("end", None))
+            self._take(chunk)
+
+    def _take(self, chunk: dict) -> None:
+        delta, finish, usage = _read_chunk(chunk)
+        if delta:
+            self.text.append(delta)
+            self.tokens += 1
+            self.last = time.monotonic()
+        self.finish = finish or self.finish
+        self.usage = usage or self.usage
 
     def abandon(self) -> None:
         self.abandoned.set()
