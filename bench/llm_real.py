@@ -73,6 +73,9 @@ def _round(value: float | None) -> float | None:
     return None if value is None else round(value, 2)
 
 
+HEADING = "## Real model on this machine"
+
+
 def measure(example: Path, server: dict, timeout: float) -> dict:
     work = Path(tempfile.mkdtemp(prefix="bench-llm-real-"))
     load_before = os.getloadavg()[0]
@@ -129,6 +132,8 @@ def main(argv=None) -> int:
     parser.add_argument("--timeout", type=float, default=900.0,
                         help="kill the draft after this many seconds (its item deadline is 2/3)")
     parser.add_argument("--json", help="write the figures as JSON here")
+    parser.add_argument("--out", default="",
+                        help="replace the '## Real model' section of this file (BENCHMARKS.md)")
     args = parser.parse_args(argv)
     state = Path(tempfile.mkdtemp(prefix="bench-llm-local-"))
     started = time.monotonic()
@@ -141,7 +146,14 @@ def main(argv=None) -> int:
     res["server_start_s"] = round(start_s, 1)
     if args.json:
         Path(args.json).write_text(json.dumps(res, indent=1, ensure_ascii=False))
-    print(markdown(res))
+    text = markdown(res)
+    print(text)
+    if args.out:
+        from bench.scale import append_section
+        append_section(Path(args.out), f"{HEADING}\n\n`python -m bench.llm_real --out "
+                       f"BENCHMARKS.md` — the real CLI drafting one bundled example against the "
+                       f"test lane's real server (scripts/llm-local), through its recording "
+                       f"proxy.\n\n{text}\n", HEADING)
     return 0
 
 
