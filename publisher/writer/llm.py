@@ -121,8 +121,9 @@ class LLM:
                           settings.llm_first_token_timeout * (settings.llm_retries + 1) + 120.0)
         self.deadline = deadline           # time.monotonic() after which nothing is asked
         self.capabilities = capabilities   # the Store: what this server accepts, remembered
-        self.mode = self._remembered_mode() or MODES[0]
-        self._saved_mode = self.mode if self.mode != MODES[0] else ""
+        remembered = self._remembered_mode()
+        self.mode = remembered or MODES[0]
+        self._saved_mode = remembered      # what the database holds: written only on a change
         self.tokens_param = "max_tokens"   # switched for models that only take the new name
         # A local server needs no key, but the client insists on one. The read timeout is the
         # first-token one: a server may hold its headers until the model has loaded; the
