@@ -203,7 +203,7 @@ def _llm(r: dict) -> str:
     why = ", ".join(f"{p} ×{n}" for p, n in kinds.most_common()) or "none"
     return ("## 3. LLM calls, tokens and cost per article\n\n"
             "Counted by the server; cost as publisher reports it (`Report.cost`). A *repair "
-            "call* is any call after the first draft (expand, translate, fix_facts, seo_fix). "
+            "call* is any call after the first draft (expand, translate, fix_facts, seo_parts, seo_meta). "
             f"Repair calls were needed for **{repaired} of {n}** articles ({why}). The "
             "scripted model always writes to the length asked, so length repairs (expand) "
             "are a floor here: a real model that undershoots pays one more call, with the "

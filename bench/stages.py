@@ -22,6 +22,7 @@ STAGES = [
     ("state: open + migrate", "publisher.api", "open_store"),
     ("LLM client set-up", "publisher.api", "make_llm"),
     ("WordPress: connect (client side)", "publisher.api", "_connect"),
+    ("SEO plan: keyphrase before writing", "publisher.seo.plan", "plan_keyphrase"),
     ("writer: prompts, parse", "publisher.pipeline", "write"),
     ("LLM HTTP call (openai client + model)", "publisher.writer.llm", "LLM._create"),
     ("quality gate", "publisher.quality.gate", "run_gate"),
@@ -30,7 +31,8 @@ STAGES = [
     ("SEO: deterministic fixes", "publisher.seo.fix", "improve"),
     ("SEO: checks", "publisher.seo.checks", "seo_checks"),
     ("SEO: checks", "publisher.seo.fix", "seo_checks"),          # fix.py's own binding
-    ("SEO: repair prompt, parse", "publisher.writer.write", "revise_for_seo"),
+    ("SEO: part repair prompt, parse", "publisher.writer.write", "suggest_parts"),
+    ("SEO: meta repair prompt, parse", "publisher.writer.write", "suggest_meta"),
     ("SEO: stage glue (explanations, choice)", "publisher.pipeline", "seo_stage"),
     ("render: blocks + sanitize", "publisher.render.blocks", "render_article"),
     ("draft payload", "publisher.pipeline", "make_draft"),
