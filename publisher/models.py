@@ -110,7 +110,7 @@ class Usage:
     refused and failed ones included)."""
 
     model: str
-    purpose: str                      # "write", "expand", "translate", "fix_facts", "seo_parts", "seo_meta"
+    purpose: str                      # "write", "expand", "translate", "fix_facts", "seo_parts"…
     input_tokens: int = 0
     output_tokens: int = 0
     seconds: float = 0.0
