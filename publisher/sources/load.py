@@ -9,15 +9,19 @@ carries one: whoever wrote the page is not the editor, so a "rewrite this…" li
 stays article text for the cleaner to judge.
 
 Bad input fails early with one clear error each (``SourceError.reason`` in brackets):
-missing file [not_found], directory [is_directory], empty [empty], binary [binary],
-over 2 MB [too_large], nothing left once cleaned [no_article], a URL that answers 404
-[http_404], that can't be reached (``NetworkError``), or that is not a web page [not_html].
+missing file [not_found], directory [is_directory], device, FIFO or socket [not_regular],
+empty [empty], binary [binary] (UTF-8, UTF-16/32 and Windows-1252 are text), over 2 MB
+[too_large], nothing left once cleaned [no_article], a URL that answers 404 [http_404], that
+can't be reached (``NetworkError``), or that is not a web page [not_html].
 """
 
 from __future__ import annotations
 
+import codecs
 import logging
+import os
 import re
+import stat
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -95,21 +99,40 @@ def source_from_text(raw: str, *, origin: str = "", url: str = "",
 # --- the three kinds of spec --------------------------------------------------------------
 
 def _load_file(path: Path, *, origin: str, default_words: int) -> tuple[Source, Brief | None]:
+    return source_from_text(decode(read_regular_file(path), str(path)), origin=origin,
+                            default_words=default_words)
+
+
+def read_regular_file(path: Path, limit: int = MAX_BYTES) -> bytes:
+    """The bytes of a regular file, at most ``limit``: a device (/dev/zero), a FIFO or a socket
+    is refused before it is read, since reading one never ends or never starts."""
     if not path.exists():
         raise SourceError(f"{path}: no such file; check the path (or give a URL, or - for stdin)",
                           reason="not_found")
     if path.is_dir():
         raise SourceError(f"{path} is a directory; give the article's file inside it",
                           reason="is_directory")
-    if path.stat().st_size > MAX_BYTES:
-        raise SourceError(f"{path} is {path.stat().st_size // 1024} KB, over the 2 MB limit for "
-                          "one article; is it really an article?", reason="too_large")
     try:
-        data = path.read_bytes()
+        # O_NONBLOCK: opening a FIFO must not wait for a writer; fstat then decides.
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     except OSError as exc:
         raise SourceError(f"{path}: cannot read it ({exc.strerror}); check its permissions",
                           reason="unreadable") from None
-    return source_from_text(decode(data, str(path)), origin=origin, default_words=default_words)
+    with os.fdopen(fd, "rb") as handle:
+        info = os.fstat(handle.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            raise SourceError(f"{path} is not a regular file (a device, pipe or socket); save "
+                              "the article into a file, or pipe it with - for stdin",
+                              reason="not_regular")
+        if info.st_size > limit:
+            raise SourceError(f"{path} is {info.st_size // 1024} KB, over the "
+                              f"{limit // (1024 * 1024)} MB limit for one article; is it really "
+                              "an article?", reason="too_large")
+        data = handle.read(limit + 1)            # a file that grows while read stays bounded
+    if len(data) > limit:
+        raise SourceError(f"{path} grew over the {limit // (1024 * 1024)} MB limit while it was "
+                          "read; give a finished file", reason="too_large")
+    return data
 
 
 def _read_stdin(stdin: IO | None) -> str:
@@ -134,23 +157,43 @@ def _load_url(url: str, http: Http) -> Source:
 # --- helpers ------------------------------------------------------------------------------
 
 def decode(data: bytes, where: str) -> str:
-    """UTF-8 (with or without BOM), else Windows-1252 when it is clearly text; else binary."""
+    """Text in UTF-8 or UTF-16/32 (with BOM), UTF-16 without BOM, or Windows-1252/Latin-1 when
+    it is clearly text; anything else is binary."""
     if not data.strip():
         raise SourceError(f"{where} is empty; give it an article's text", reason="empty")
-    if b"\x00" in data:
-        raise SourceError(f"{where} is a binary file, not text; save the article as plain "
-                          "text (.txt, UTF-8)", reason="binary")
-    for encoding in ("utf-8-sig", "cp1252"):
+    for encoding in _encodings(data):
         try:
             text = data.decode(encoding)
         except UnicodeDecodeError:
             continue
-        if _looks_like_text(text):
-            if encoding != "utf-8-sig":
-                log.info("%s is not UTF-8; read it as Windows-1252", where)
-            return text
+        if _looks_like_text(text.lstrip("\ufeff")):
+            if encoding not in ("utf-8-sig",):
+                log.info("%s is not UTF-8; read it as %s", where, encoding)
+            return text.lstrip("\ufeff")
     raise SourceError(f"{where} is not readable text (binary or unknown encoding); save the "
                       "article as plain text in UTF-8", reason="binary")
+
+
+_BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
+         (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+
+
+def _encodings(data: bytes) -> tuple[str, ...]:
+    """The encodings worth trying, most likely first. A byte-order mark decides; UTF-16 without
+    one shows as NUL bytes on every other position (Latin letters are 00 xx or xx 00)."""
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            return (encoding,)
+    if b"\x00" not in data:
+        return ("utf-8-sig", "cp1252", "latin-1")
+    sample = data[:4096]
+    even, odd = sample[0::2].count(0), sample[1::2].count(0)
+    half = len(sample) // 2 or 1
+    if odd > 0.3 * half and even < 0.05 * half:
+        return ("utf-16-le",)
+    if even > 0.3 * half and odd < 0.05 * half:
+        return ("utf-16-be",)
+    return ()                                   # NUL bytes anywhere else: binary
 
 
 def _looks_like_text(text: str) -> bool:
