@@ -20,6 +20,9 @@ if (!defined('ABSPATH')) {
     exit;
 }
 
+// The block-editor panel lives in the folder beside this file (a copy of the file alone still works).
+if (file_exists(__DIR__ . '/publisher-companion/editor.php')) { require_once __DIR__ . '/publisher-companion/editor.php'; }
+
 const PUBLISHER_COMPANION_META = array(
     '_yoast_wpseo_title', '_yoast_wpseo_metadesc', '_yoast_wpseo_focuskw',
     'rank_math_title', 'rank_math_description', 'rank_math_focus_keyword',
