@@ -14,7 +14,6 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import unicodedata
 from dataclasses import asdict, dataclass
 from html import escape
 from importlib import resources
@@ -24,32 +23,19 @@ from urllib.parse import urlsplit
 
 from ..errors import PublisherError
 from ..models import Check, Draft, Report, SeoMeta
+from ..seo import rules
+from ..seo.width import text_width_px
 from . import sanitize
 
 FORMAT = "publisher-draft/1"
 
 # Google's result title is 20px Arial cut near 600px; the snippet 14px Arial cut near 920px
-# (two lines) and ~160 characters, whichever comes first. Widths are Arial's advance widths
-# in 1/1000 em (identical to Helvetica's AFM metrics); accents take their base letter's width.
-TITLE_PX, TITLE_SIZE = 600, 20
-DESC_PX, DESC_SIZE, DESC_CHARS = 920, 14, 160
-_ARIAL = dict(zip(
-    " !\"#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_`"
-    "abcdefghijklmnopqrstuvwxyz{|}~",
-    [278, 278, 355, 556, 556, 889, 667, 191, 333, 333, 389, 584, 278, 333, 278, 278,
-     *[556] * 10, 278, 278, 584, 584, 584, 556, 1015,
-     667, 667, 722, 722, 667, 611, 778, 722, 278, 500, 667, 556, 833, 722, 778, 667, 778, 722,
-     667, 611, 722, 667, 944, 667, 667, 611, 278, 278, 278, 469, 556, 333,
-     556, 556, 500, 556, 556, 278, 556, 556, 222, 222, 500, 222, 833, 556, 556, 556, 556, 333,
-     500, 278, 556, 500, 722, 500, 500, 500, 334, 260, 334, 584]))
-_ARIAL.update({"«": 556, "»": 556, "’": 222, "‘": 222, "“": 333, "”": 333, "—": 1000,
-               "–": 556, "…": 1000, "€": 556, "\u00a0": 278, "\u202f": 200, "œ": 944,
-               "Œ": 1000, "æ": 889, "Æ": 1000, "ß": 611})
+# (two lines) and ~160 characters, whichever comes first: the numbers and the Arial widths
+# are seo/rules.py's, shared with the checks and the editor panel of the companion plugin.
+TITLE_PX, TITLE_SIZE = rules.TITLE_MAX_PX, rules.TITLE_FONT_PX
+DESC_PX, DESC_SIZE, DESC_CHARS = rules.DESC_CUT_PX, rules.DESC_FONT_PX, rules.DESC_CUT_CHARS
 ELLIPSIS = " …"
-# status → (group heading, one, many)
-STATUS = {"bad": ("Problèmes", "problème", "problèmes"),
-          "ok": ("Améliorations", "amélioration", "améliorations"),
-          "good": ("Bons résultats", "bon résultat", "bons résultats")}
+STATUS = rules.STATUS             # status → (group heading, one, many)
 POST_STATUS = {"draft": "brouillon", "pending": "en attente de relecture",
                "future": "planifié", "publish": "publié", "private": "privé"}
 
@@ -58,11 +44,7 @@ POST_STATUS = {"draft": "brouillon", "pending": "en attente de relecture",
 
 def text_width(text: str, size_px: float) -> float:
     """Rendered width in px of ``text`` in Arial at ``size_px`` (estimate, ±3 %)."""
-    units = 0
-    for ch in text:
-        base = unicodedata.normalize("NFD", ch)[0]
-        units += _ARIAL.get(ch, _ARIAL.get(base, 556))
-    return units * size_px / 1000
+    return text_width_px(text, size_px)
 
 
 def cut(text: str, max_px: float, size_px: float, max_chars: int = 10_000) -> tuple[str, bool]:
@@ -96,6 +78,7 @@ class Serp:
     description: str
     description_cut: bool
     description_chars: int
+    title_chars: int = 0
 
 
 def serp(seo: SeoMeta, *, site_url: str = "", slug: str = "", fallback_title: str = "",
@@ -111,7 +94,7 @@ def serp(seo: SeoMeta, *, site_url: str = "", slug: str = "", fallback_title: st
     desc, desc_cut = cut(full_desc, DESC_PX, DESC_SIZE, DESC_CHARS)
     return Serp(host.removeprefix("www."), crumbs, title, title_cut,
                 round(text_width(" ".join(full_title.split()), TITLE_SIZE)), desc, desc_cut,
-                len(" ".join(full_desc.split())))
+                len(" ".join(full_desc.split())), len(" ".join(full_title.split())))
 
 
 # ---------------------------------------------------------------------------- page parts
@@ -131,10 +114,10 @@ def _items(values: Iterable[str], cls: str = "plain") -> str:
 
 def _serp_panel(s: Serp) -> str:
     initial = _e(s.site[:1].upper() or "?")
-    notes = [f"Titre SEO : {s.title_px} px sur {TITLE_PX} px"
-             + (" — coupé par Google" if s.title_cut else ""),
-             f"Méta-description : {s.description_chars} caractères (idéal 120–{DESC_CHARS})"
-             + (" — coupée par Google" if s.description_cut else "")]
+    notes = [rules.title_note(s.title_chars, s.title_px)
+             + (rules.TITLE_CUT_NOTE if s.title_cut else ""),
+             rules.description_note(s.description_chars)
+             + (rules.DESCRIPTION_CUT_NOTE if s.description_cut else "")]
     body = (f'<div class="serp" id="serp"><div class="site"><span class="favicon">{initial}'
             f'</span><span><span class="site-name">{_e(s.site)}</span><br>'
             f'<span class="crumbs">{_e(s.crumbs)}</span></span></div>'

@@ -26,18 +26,14 @@ from ..models import Article, SeoMeta, Source
 from ..quality.length import count_words
 from ..quality.memo import word_count
 from . import french, text
+from .rules import DESC_MAX, DESC_MIN, EXCERPT_MAX_WORDS, KEYPHRASE_WORDS, SLUG_MAX, \
+    TITLE_MAX_CHARS, TITLE_MAX_PX
 from .tags import build_tags, choose_category
-from .width import TITLE_MAX_PX, title_width_px
+from .width import title_width_px
 
 __all__ = ["build_seo", "choose_keyphrase", "meta_title", "meta_description", "make_slug",
            "build_tags", "choose_category", "make_excerpt", "title_width_px",
            "keyphrase_candidates"]
-
-TITLE_MAX_CHARS = 60
-DESC_MIN, DESC_MAX = 120, 156
-SLUG_MAX = 60
-EXCERPT_MAX_WORDS = 55
-KEYPHRASE_WORDS = (2, 4)
 
 
 def build_seo(article: Article, sources: Sequence[Source] = (), *, site_tags: Iterable[str] = (),

@@ -44,20 +44,13 @@ from typing import Callable
 from ..models import Article, Check, SeoMeta
 from ..quality.memo import article_word_count, word_count
 from . import french, text
-from .width import TITLE_MAX_PX, title_width_px
-
-TITLE_MAX_CHARS = 60
-DESC_MIN, DESC_MAX = 120, 156
-SLUG_MAX = 60
-EXCERPT_MAX_WORDS = 55
-YOAST_MIN_WORDS = 300
-SECTION_MAX, SECTION_OK = 300, 350
-PARAGRAPH_MAX, PARAGRAPH_OK = 150, 200
-LONG_SENTENCE = 20
-SENTENCE_SHARE_GOOD, SENTENCE_SHARE_OK = 25.0, 30.0
-TRANSITION_GOOD, TRANSITION_OK = 30.0, 20.0
-PASSIVE_GOOD, PASSIVE_OK = 10.0, 15.0
-FLESCH_GOOD, FLESCH_OK = 60.0, 50.0
+from .rules import (DESC_MAX, DESC_MIN, EXCERPT_MAX_WORDS, FLESCH_GOOD, FLESCH_OK,
+                    KEYPHRASE_DENSITY, KEYPHRASE_IN_DESCRIPTION, KEYPHRASE_MAX_WORDS,
+                    KEYPHRASE_SUBHEADINGS, KEYPHRASE_WORDS, LONG_SENTENCE, PARAGRAPH_MAX,
+                    PARAGRAPH_OK, PASSIVE_GOOD, PASSIVE_OK, SECTION_MAX, SECTION_OK,
+                    SENTENCE_SHARE_GOOD, SENTENCE_SHARE_OK, SLUG_MAX, TAGS, TITLE_MAX_CHARS,
+                    TITLE_MAX_PX, TRANSITION_GOOD, TRANSITION_OK, YOAST_MIN_WORDS)
+from .width import title_width_px
 
 
 @dataclass
@@ -92,9 +85,10 @@ def _band(value: float, good: Callable[[float], bool], ok: Callable[[float], boo
 
 def _keyphrase_length(c: _Ctx) -> Check:
     n = len(c.seo.keyphrase.split())
-    status = "bad" if n == 0 or n > 8 else "good" if 2 <= n <= 4 else "ok"
+    low, high = KEYPHRASE_WORDS
+    status = "bad" if n == 0 or n > KEYPHRASE_MAX_WORDS else "good" if low <= n <= high else "ok"
     return Check("keyphrase_length", "Longueur de la requête cible", status,
-                 f"« {c.seo.keyphrase} » : {n} mot(s) ; recommandé : 2 à 4.")
+                 f"« {c.seo.keyphrase} » : {n} mot(s) ; recommandé : {low} à {high}.")
 
 
 def _keyphrase_in_title(c: _Ctx) -> Check:
@@ -132,31 +126,34 @@ def _keyphrase_in_slug(c: _Ctx) -> Check:
 
 def _keyphrase_in_description(c: _Ctx) -> Check:
     n = text.keyphrase_matches(c.seo.meta_description, c.seo.keyphrase) if c.seo.keyphrase else 0
-    status = "good" if 1 <= n <= 2 else "bad"
+    low, high = KEYPHRASE_IN_DESCRIPTION
+    status = "good" if low <= n <= high else "bad"
     return Check("keyphrase_in_meta_description", "Requête cible dans la méta-description",
-                 status, f"Requête cible trouvée {n} fois (recommandé : 1 ou 2).")
+                 status, f"Requête cible trouvée {n} fois (recommandé : {low} ou {high}).")
 
 
 def _keyphrase_in_subheadings(c: _Ctx) -> Check:
     hits, heads = text.heading_share(c.article, c.seo.keyphrase)
-    share = _pct(hits, heads)
+    share, (low, high) = _pct(hits, heads), KEYPHRASE_SUBHEADINGS
     if heads == 0:
         status = "good" if c.words <= YOAST_MIN_WORDS else "bad"
     elif heads == 1:
         status = "good" if hits else "bad"
     else:
-        status = "good" if 30 <= share <= 75 else "bad"
+        status = "good" if low <= share <= high else "bad"
     detail = (f"{hits} intertitre(s) H2/H3 sur {heads} reprennent la requête cible "
-              f"({_fr(share)} % ; recommandé : 30 à 75 %).")
+              f"({_fr(share)} % ; recommandé : {low} à {high} %).")
     return Check("keyphrase_in_subheadings", "Requête cible dans les intertitres", status, detail)
 
 
 def _keyphrase_density(c: _Ctx) -> Check:
     n = text.keyphrase_matches(c.body, c.seo.keyphrase) if c.seo.keyphrase else 0
     density = round(100 * n / c.words, 2) if c.words else 0.0
-    status = "good" if 0.5 <= density <= 3.0 else "bad"
+    low, high = KEYPHRASE_DENSITY
+    status = "good" if low <= density <= high else "bad"
     return Check("keyphrase_density", "Densité de la requête cible", status,
-                 f"{n} occurrence(s) pour {c.words} mots : {_fr(density)} % (recommandé : 0,5 à 3 %).")
+                 f"{n} occurrence(s) pour {c.words} mots : {_fr(density)} % "
+                 f"(recommandé : {_fr(low)} à {_fr(high)} %).")
 
 
 # --- metadata checks ------------------------------------------------------------------------
@@ -200,8 +197,10 @@ def _slug(c: _Ctx) -> Check:
 
 def _tags_count(c: _Ctx) -> Check:
     n = len(c.seo.tags)
-    status = "good" if 3 <= n <= 8 else "bad" if n == 0 else "ok"
-    return Check("tags_count", "Étiquettes", status, f"{n} étiquette(s) (recommandé : 3 à 8).")
+    low, high = TAGS
+    status = "good" if low <= n <= high else "bad" if n == 0 else "ok"
+    return Check("tags_count", "Étiquettes", status,
+                 f"{n} étiquette(s) (recommandé : {low} à {high}).")
 
 
 def _excerpt_length(c: _Ctx) -> Check:

@@ -13,8 +13,7 @@ from __future__ import annotations
 
 import unicodedata
 
-TITLE_FONT_PX = 20
-TITLE_MAX_PX = 600.0
+from .rules import TITLE_FONT_PX, TITLE_MAX_PX  # noqa: F401  (kept importable from here)
 
 _W = {
     " ": 278, "!": 278, '"': 355, "#": 556, "$": 556, "%": 889, "&": 667, "'": 191, "(": 333,
@@ -33,6 +32,7 @@ _W = {
 }
 _DIGIT = 556
 _UNKNOWN = 556                       # an average lowercase letter
+WIDTHS, DEFAULT_UNITS = _W, _UNKNOWN  # exported to the editor panel by rules.as_dict()
 
 
 def _char_width(char: str) -> int:
@@ -42,6 +42,11 @@ def _char_width(char: str) -> int:
         return _DIGIT
     base = unicodedata.normalize("NFD", char)[0]
     return _W.get(base, _UNKNOWN)
+
+
+def text_width_px(text: str, font_px: float) -> float:
+    """Width of ``text`` in Arial at ``font_px``, in pixels (not rounded)."""
+    return sum(_char_width(c) for c in text) * font_px / 1000
 
 
 def title_width_px(text: str) -> float:
