@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from publisher.feeds.fetch import FeedItem
-from publisher.feeds.group import (THRESHOLD, Features, figures, group_id, group_items,
+from publisher.feeds.group import (THRESHOLD, Features, blocking_keys,
+                                   candidate_pairs, figures, group_id, group_items, same_story,
                                    similarity)
 from publisher.models import Source
 
@@ -130,3 +131,94 @@ def test_group_id_is_stable_and_depends_only_on_the_set_of_stories(seeds):
 ])
 def test_figures(text, expected):
     assert figures(text) == expected
+
+
+# --- an item cannot bridge two stories (issue 14, class 10) -----------------------------------
+
+def _dated(pair, published: str):
+    item, source = pair
+    return FeedItem(item.guid, item.link, item.title, published=published,
+                    feed_url=item.feed_url), source
+
+
+@pytest.mark.parametrize("when", ["2023-09-27T06:00:00Z",       # before every report: the core
+                                  "2023-09-28T15:00:00Z",       # between them
+                                  "2023-09-30T23:00:00Z"])      # after them all
+def test_a_hostile_item_mentioning_two_stories_does_not_merge_them(seeds, articles, when):
+    louvre = [_dated(articles["louvre_a"], "2023-09-28T08:00:00Z"),
+              _dated(articles["louvre_b"], "2023-09-28T20:00:00Z")]
+    kyiv = [_dated(seeds[i], f"2023-09-2{8 + i // 3}T1{i}:00:00Z") for i in (0, 2, 3)]
+    text = louvre[0][1].text + "\n\n" + kyiv[1][1].text          # both stories, pasted
+    hostile = (FeedItem("evil", "https://evil.test/both", "", published=when,
+                        feed_url="https://evil.test/rss"),
+               Source(text=text, url="https://evil.test/both", site_name="Evil"))
+    f_hostile = Features(*hostile)
+    assert all(same_story(f_hostile, Features(*p)) for p in louvre + kyiv)   # it matches each
+    groups = group_items([*louvre, hostile, *kyiv])
+    as_sets = [{item.guid for item, _ in g} for g in groups]
+    louvre_ids, kyiv_ids = {p[0].guid for p in louvre}, {p[0].guid for p in kyiv}
+    assert not any(louvre_ids & g and kyiv_ids & g for g in as_sets)      # two stories
+    assert sum("evil" in g for g in as_sets) == 1
+    credited = [g for g in groups if any(s.site_name == "Evil" for _, s in g)]
+    assert len(credited) == 1                                    # on one story at most
+
+
+def test_a_story_is_joined_only_by_items_that_match_its_core():
+    # c resembles b only (a shared figure pair), not a: single-link grouping chained it in.
+    a = FeedItem("a", "https://a.test/1", "Grève au Louvre : le musée fermé",
+                 "Les agents réclament 120 postes ; 30 000 visiteurs refoulés jeudi matin.")
+    b = FeedItem("b", "https://b.test/2", "Le Louvre fermé par une grève des agents",
+                 "Les agents réclament 120 postes et 8,9 millions d'euros de primes.")
+    c = FeedItem("c", "https://c.test/3", "Primes : 8,9 millions d'euros pour 120 postes",
+                 "Budget des hôpitaux de Lyon : 120 postes et 8,9 millions d'euros.")
+    fa, fb, fc = (Features(i, None) for i in (a, b, c))
+    assert same_story(fa, fb) and same_story(fb, fc) and not same_story(fa, fc)
+    groups = group_items([(a, None), (b, None), (c, None)])
+    assert [[i.guid for i, _ in g] for g in groups] == [["a", "b"], ["c"]]
+
+
+def test_every_pair_of_the_same_story_shares_a_blocking_key(seeds, articles):
+    pairs = seeds + list(articles.values())
+    feats = [Features(*p) for p in pairs]
+    compared = candidate_pairs(feats)
+    matching = {(i, j) for i in range(len(feats)) for j in range(i + 1, len(feats))
+                if same_story(feats[i], feats[j])}
+    assert matching and matching <= compared
+    keys = blocking_keys(feats)
+    assert all(any(isinstance(k, str) for k in ks) for ks in keys)
+
+
+def _synthetic_batch(stories: int, per_story: int) -> list[tuple[FeedItem, None]]:
+    """Invented reports: each story has its own names, terms and figures, and every report
+    draws half its words from one vocabulary common to the whole batch (as news items do)."""
+    rng = random.Random(7)
+
+    def word(size: int) -> str:
+        return "".join(rng.choice("abcdefghijklmnoprstuv") for _ in range(size))
+
+    common = [word(rng.randint(5, 9)) for _ in range(400)]
+    items = []
+    for story in range(stories):
+        names = [word(8).capitalize() for _ in range(6)]
+        terms = [word(7) for _ in range(10)]
+        figures = [f"{rng.randint(11, 999)},{rng.randint(1, 9)} millions d'euros",
+                   f"{rng.randint(100, 900)} salariés"]
+        for report in range(per_story):
+            words = rng.sample(names, 5) + rng.sample(terms, 8) + rng.choices(common, k=15)
+            rng.shuffle(words)
+            items.append((FeedItem(f"{story}-{report}", f"https://n{report}.test/{story}",
+                                   " ".join(words[:8]),
+                                   " ".join(words[8:]) + " : " + ", ".join(figures),
+                                   published="2024-05-02T08:00:00Z"), None))
+    return items
+
+
+def test_a_large_batch_compares_far_fewer_pairs_than_all_and_finds_its_stories():
+    batch = _synthetic_batch(stories=150, per_story=4)
+    feats = [Features(*p) for p in batch]
+    everything = len(batch) * (len(batch) - 1) // 2
+    assert len(candidate_pairs(feats)) < everything / 20
+    groups = group_items(batch)
+    stories = [{item.guid.split("-")[0] for item, _ in group} for group in groups]
+    assert all(len(story) == 1 for story in stories)               # no two stories merged
+    assert len(groups) == 150                                      # no story split

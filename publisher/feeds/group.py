@@ -15,9 +15,17 @@ The similarity of two items, between 0 and about 1.5:
 
 Two items are the same story when S >= THRESHOLD (0.25), or when their canonical links are
 equal; never when both carry publication dates more than MAX_DAYS_APART apart (a follow-up a
-week later is a new article). Groups are the connected components of that relation
-(single link, via union-find): feed batches are small and a story's reports tend to
-resemble each other pairwise, so chaining has not been a problem in practice.
+week later is a new article).
+
+Stories are built oldest item first. An item joins the story whose *core* (its first
+CORE_SIZE reports) it matches for more than half, else it starts a story; the same canonical
+link always joins the story that has it. Matching one member is not enough: single-link
+grouping let one item that mentions two unrelated events (a hostile page pasting both) merge
+them into one draft crediting that page. Order does not matter: items are sorted first.
+
+Only pairs that share a blocking key are compared (``blocking_keys``): a figure, or one of
+each item's key words (its names, then its rarest words, that another item also uses). Comparing every pair cost about 50 s of CPU for 2,000 items; blocking keeps it near
+linear (bench/feed_group.py, BENCHMARKS.md).
 
 Tuned on the five seed articles (tests/fixtures/seeds/), all about Stoltenberg, Zelensky and
 NATO: 000, 002 and 003 report the September 2023 Kyiv visit (S 0.35–0.66: shared
@@ -33,6 +41,7 @@ import hashlib
 import re
 import unicodedata
 from datetime import datetime, timezone
+from collections import Counter, defaultdict
 from itertools import combinations
 from typing import Sequence, TypeVar
 
@@ -44,6 +53,9 @@ FIGURE_WEIGHT = 0.15
 QUOTE_WEIGHT = 0.05
 MAX_DAYS_APART = 4
 MIN_SHARED_WORDS = 4      # below this, overlap between two short titles is luck, not evidence
+CORE_SIZE = 3             # a story's core: its first three reports, which a newcomer must match
+KEY_BUDGET = 200          # an item's key words lead to at most this many other items
+MIN_KEYS = 3              # other words are keys only for an item with fewer names and figures
 
 STOP_WORDS = frozenset("""
     alors ainsi apres aupres aussi autre autres avant avec avoir avait avaient ayant cela celle
@@ -59,6 +71,7 @@ STOP_WORDS = frozenset("""
 _WORD = re.compile(r"[a-z0-9]+")
 _NUMBER = re.compile(r"(?<![\w,.])(\d{1,3}(?:[  .]\d{3})+|\d+(?:[.,]\d+)?)\s*(%|[^\W\d_]+)?")
 _QUOTE = re.compile(r"[«\"“]([^»\"”]{12,400})[»\"”]")
+_NAME = re.compile(r"\b[A-ZÀ-ÖØ-Þ][\w'-]{3,}")
 _UNITS = ("milliard", "million", "%", "pour", "euro", "dollar")
 
 Pair = TypeVar("Pair")
@@ -109,6 +122,7 @@ class Features:
         text = _text(item, source)
         self.identity = story_identity(item)
         self.words = content_words(text)
+        self.names = content_words(" ".join(_NAME.findall(text))) & self.words
         self.figures = figures(text)
         self.quotes = quote_runs(text)
         self.published = _date(item.published or (source.date if source else ""))
@@ -130,23 +144,96 @@ def same_story(a: Features, b: Features) -> bool:
 
 def group_items(items: Sequence[tuple[FeedItem, Source | None]]) -> list[list[tuple[FeedItem, Source | None]]]:
     """Partition ``(item, source)`` pairs into stories, each group in input order, groups in
-    the order of their first item."""
+    the order of their first item. The result does not depend on the input order: items are
+    placed oldest first (then by identity), whatever order the feeds listed them in."""
     feats = [Features(item, source) for item, source in items]
-    parent = list(range(len(items)))
-
-    def root(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    for i, j in combinations(range(len(items)), 2):
-        if root(i) != root(j) and same_story(feats[i], feats[j]):
-            parent[max(root(i), root(j))] = min(root(i), root(j))
+    order = sorted(range(len(items)), key=lambda i: _order_key(items[i][0], feats[i]))
+    story_of = _cluster(feats, order, _matches(feats))
     groups: dict[int, list] = {}
     for index, pair in enumerate(items):
-        groups.setdefault(root(index), []).append(pair)
+        groups.setdefault(story_of[index], []).append(pair)
     return list(groups.values())
+
+
+def blocking_keys(feats: Sequence[Features]) -> list[set]:
+    """What two items must share to be compared at all: a figure, or one of their key words.
+    Key words are the item's names (capitalised words: people, places, bodies), rarest first,
+    among those another item of the batch also uses; its other words, rarest first, only while
+    it has fewer than MIN_KEYS keys; all while the items they lead to stay within KEY_BUDGET. A word most of the batch uses says nothing
+    about which event it was, and would bring back the all-pairs cost."""
+    frequency = Counter(word for f in feats for word in f.words)
+    keys = []
+    for f in feats:
+        ranked = sorted((w not in f.names, frequency[w], w) for w in f.words if frequency[w] > 1)
+        chosen, spent = {("fig", x) for x in f.figures}, 0
+        for other, count, word in ranked:
+            if spent and (spent + count > KEY_BUDGET or other and len(chosen) >= MIN_KEYS):
+                break
+            chosen.add(word)
+            spent += count
+        keys.append(chosen)
+    return keys
+
+
+def candidate_pairs(feats: Sequence[Features]) -> set[tuple[int, int]]:
+    """The pairs (i < j) worth comparing: those that share a blocking key."""
+    postings: dict = defaultdict(list)
+    for index, keys in enumerate(blocking_keys(feats)):
+        for key in keys:
+            postings[key].append(index)
+    return {pair for members in postings.values() for pair in combinations(members, 2)}
+
+
+def _matches(feats: Sequence[Features]) -> dict[int, dict[int, float]]:
+    """Which items are the same story, among the candidate pairs: for each item, the others
+    it matches and their similarity."""
+    matched: dict[int, dict[int, float]] = defaultdict(dict)
+    for i, j in candidate_pairs(feats):
+        if same_story(feats[i], feats[j]):
+            matched[i][j] = matched[j][i] = similarity(feats[i], feats[j])
+    return matched
+
+
+def _cluster(feats: Sequence[Features], order: list[int],
+             matched: dict[int, dict[int, float]]) -> dict[int, int]:
+    """Each item, in ``order``, joins the story whose core it matches best, or starts one.
+    The same article (same canonical link) always joins the story that already has it."""
+    story_of: dict[int, int] = {}
+    members: dict[int, list[int]] = {}
+    by_identity: dict[str, int] = {}
+    for i in order:
+        story = by_identity.get(feats[i].identity)
+        if story is None:
+            story = _best_story(matched.get(i, {}), story_of, members)
+        if story is None:
+            story, members[i] = i, []
+        members[story].append(i)
+        story_of[i] = story
+        by_identity.setdefault(feats[i].identity, story)
+    return story_of
+
+
+def _best_story(neighbours: dict[int, float], story_of: dict[int, int],
+                members: dict[int, list[int]]) -> int | None:
+    """The story whose core (its first CORE_SIZE members) the item matches for more than
+    half, best share then best mean similarity; None when no story's core agrees. Matching
+    one member is not enough: that is how one item mentioning two events would bridge them."""
+    best, best_score = None, (0.0, 0.0)
+    for story in sorted({story_of[j] for j in neighbours if j in story_of}):
+        core = members[story][:CORE_SIZE]
+        hits = [neighbours[m] for m in core if m in neighbours]
+        if 2 * len(hits) <= len(core):
+            continue
+        score = (len(hits) / len(core), sum(hits) / len(core))
+        if score > best_score:
+            best, best_score = story, score
+    return best
+
+
+def _order_key(item: FeedItem, feat: Features) -> tuple:
+    # Oldest first, so a story's core is its first reports; undated items after the dated.
+    stamp = feat.published.isoformat() if feat.published else "~"
+    return (stamp, feat.identity, item.guid, item.feed_url, item.title)
 
 
 def group_id(group: Sequence[tuple[FeedItem, Source | None]] | Sequence[FeedItem]) -> str:
