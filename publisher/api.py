@@ -85,14 +85,17 @@ def draft(request: DraftRequest, settings: Settings | None = None, *, stdin=None
 
 
 def push(folder: str | Path, settings: Settings | None = None, *,
-         status: str | None = None, update: bool = False) -> Outcome:
+         status: str | None = None, date: str = "", update: bool = False) -> Outcome:
     """Publish exactly what a dry-run folder holds (payload.json; content.html if edited).
     A post already made from the same sources is left alone (an editor may have changed it
-    in WordPress since) unless ``update``."""
+    in WordPress since) unless ``update``. As with ``draft``, the status and date come from
+    the caller only (the folder's are ignored): a draft unless ``status`` says otherwise."""
     settings = settings or Settings.load()
+    if status:
+        check_options(pipeline.Options(status=status, date=date))
     draft_ = read_folder(Path(folder))
     if status:
-        draft_ = replace(draft_, status=status)
+        draft_ = replace(draft_, status=status, date=date if status == "future" else "")
     settings.require_wordpress()
     from .wordpress import open_client
     deadline = time.monotonic() + settings.item_timeout

@@ -159,20 +159,22 @@ def draft(inputs, dry_run, out_dir, min_words, strict, status, date, image, imag
 
 @main.command()
 @click.argument("folder", type=click.Path(exists=True, file_okay=False))
-@click.option("--status", type=click.Choice(STATUSES), default=None, help="Override the status in payload.json.")
+@click.option("--status", type=click.Choice(STATUSES), default=None, help="Post status (default: draft; the folder's own status is never used).")
+@click.option("--date", default="", help="Publication date (ISO 8601) for --status future.")
 @click.option("--transport", type=click.Choice(["rest", "xmlrpc"]), default=None)
 @click.option("--allow-insecure-http", is_flag=True)
 @click.option("--update", is_flag=True, help="Update the post already made from these sources (default: leave it to the editor).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @site_option
 @with_common
-def push(folder, status, transport, allow_insecure_http, update, as_json, site, env_file,
+def push(folder, status, date, transport, allow_insecure_http, update, as_json, site, env_file,
          verbose):
     """Push a dry-run FOLDER (possibly hand-edited) to WordPress, exactly as it is."""
     from . import api, output
     settings = _overrides(_for_site(_setup(verbose, env_file), site), transport,
                           allow_insecure_http)
-    outcome = run(lambda: api.push(folder, settings, status=status, update=update),
+    outcome = run(lambda: api.push(folder, settings, status=status, date=date,
+                                  update=update),
                   as_json=as_json)
     output.show(outcome, as_json=as_json, wordpress=True)
     sys.exit(output.exit_code(outcome))

@@ -21,13 +21,12 @@ from pathlib import Path
 from typing import Any, Iterable
 from urllib.parse import urlsplit
 
-from ..errors import PublisherError
 from ..models import Check, Draft, Report, SeoMeta
 from ..seo import rules
 from ..seo.width import text_width_px
-from . import sanitize
+from . import folder as checked, sanitize
+from .folder import CONTENT_HASH, FORMAT
 
-FORMAT = "publisher-draft/1"
 
 # Google's result title is 20px Arial cut near 600px; the snippet 14px Arial cut near 920px
 # (two lines) and ~160 characters, whichever comes first: the numbers and the Arial widths
@@ -257,9 +256,6 @@ def render_preview(draft: Draft, seo: SeoMeta, report: Report, *, site_url: str 
 
 # ---------------------------------------------------------------------------- dry-run folder
 
-CONTENT_HASH = "content_html_sha256"      # content.html as written: tells an edit of it
-
-
 def _sha256(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
@@ -295,23 +291,18 @@ def write_dry_run(folder: Path, draft: Draft, seo: SeoMeta, report: Report, *,
 def read_dry_run(folder: Path) -> tuple[Draft, dict[str, Any]]:
     """(Draft, raw payload) from a dry-run folder; an edited ``content.html`` wins.
 
-    The edited HTML is sanitized again (no script, style, iframe, event handler; only our
-    block types survive) but its links are the editor's own choice, so any http(s) link stays.
+    The folder is checked as outside input (``folder.py``: no symbolic links, a schema, no status or date
+    from it, every field cleaned). The edited HTML is sanitized again (no script, style,
+    iframe, event handler; only our block types survive) but its links are the editor's own
+    choice, so any http(s) link stays. The cleaning notes travel in ``Draft.warnings``.
     """
     folder = Path(folder)
-    try:
-        payload = json.loads((folder / "payload.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError) as err:
-        raise PublisherError(f"{folder / 'payload.json'}: cannot read it ({err}); run "
-                             "`publisher draft … --dry-run` again", reason="bad_dry_run")
-    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
-        raise PublisherError(f"{folder / 'payload.json'} is not a {FORMAT} payload; run "
-                             "`publisher draft … --dry-run` again", reason="bad_dry_run")
-    edited = folder / "content.html"
-    html = edited.read_text(encoding="utf-8") if edited.is_file() else None
+    payload = checked.load_payload(folder)
+    html = checked.read_file(folder, "content.html", checked.MAX_CONTENT)
     # content.html as written is no edit: then the payload's content (maybe edited) stands.
     if html is not None and _sha256(html) != payload.get(CONTENT_HASH):
         payload = {**payload, "content": html.strip()}
-    draft = Draft.from_dict(payload)
+    draft, notes = checked.cleaned(Draft.from_dict(payload), folder / "payload.json")
     clean = sanitize.clean_document(draft.content, mode="any").strip()
-    return Draft.from_dict({**draft.to_dict(), "content": clean}), payload
+    return Draft.from_dict({**draft.to_dict(), "content": clean,
+                            "warnings": [*draft.warnings, *notes]}), payload

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import logging
 import mimetypes
+import os
 import re
+import stat
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
@@ -23,6 +25,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 IMAGE_TYPES = ("image/jpeg", "image/png", "image/gif", "image/webp")
+_MAGIC = ((b"\xff\xd8\xff", "image/jpeg"), (b"\x89PNG\r\n\x1a\n", "image/png"),
+          (b"GIF87a", "image/gif"), (b"GIF89a", "image/gif"))
+MAX_IMAGE = 20 * 1024 * 1024
 
 
 def upload_media(client: "WordPressClient", path_or_url: str, *, alt: str = "",
@@ -42,27 +47,51 @@ def upload_media(client: "WordPressClient", path_or_url: str, *, alt: str = "",
 
 
 def _read(client: "WordPressClient", source: str) -> tuple[bytes, str, str]:
+    """(bytes, file name, content type): the type is read from the bytes themselves, so a file
+    named photo.jpg that holds text (a ``.env`` behind a renamed link) is never uploaded."""
     if re.match(r"^https?://", source, re.I):
         resp = client.http.get_public(source)
         if not resp.ok:
             raise SourceError(f"image {source}: HTTP {resp.status_code}; give another image "
                               "or none", reason=f"http_{resp.status_code}")
-        ctype = resp.headers.get("Content-Type", "").split(";")[0].strip().lower()
         name = Path(unquote(urlsplit(source).path)).name
-        return resp.content, _filename(name, ctype), _image_type(ctype, name, source)
-    path = Path(source).expanduser()
-    if not path.is_file():
-        raise SourceError(f"image {source}: no such file; check the path", reason="no_image")
-    ctype = mimetypes.guess_type(path.name)[0] or ""
-    return path.read_bytes(), _filename(path.name, ctype), _image_type(ctype, path.name, source)
+        content = resp.content
+    else:
+        name, content = Path(source).name, _read_file(Path(source).expanduser(), source)
+    ctype = image_type(content, source)
+    return content, _filename(name, ctype), ctype
 
 
-def _image_type(ctype: str, name: str, source: str) -> str:
-    ctype = ctype if ctype in IMAGE_TYPES else (mimetypes.guess_type(name)[0] or "")
-    if ctype not in IMAGE_TYPES:
-        raise SourceError(f"image {source}: not a JPEG, PNG, GIF or WebP image ({ctype or '?'}); "
-                          "give another image", reason="bad_image")
-    return ctype
+def _read_file(path: Path, source: str) -> bytes:
+    """A regular file, read without following a symbolic link (a link could name any file
+    of the machine), at most MAX_IMAGE bytes."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError as exc:
+        why = ("is a symbolic link; give the image file itself" if path.is_symlink()
+               else "no such file; check the path" if not path.exists()
+               else f"cannot be read ({exc.strerror})")
+        raise SourceError(f"image {source}: {why}", reason="no_image") from None
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            raise SourceError(f"image {source}: not a regular file; give an image file",
+                              reason="no_image")
+        content = handle.read(MAX_IMAGE + 1)
+    if len(content) > MAX_IMAGE:
+        raise SourceError(f"image {source}: over {MAX_IMAGE // (1024 * 1024)} MB; give a "
+                          "smaller image", reason="bad_image")
+    return content
+
+
+def image_type(content: bytes, source: str) -> str:
+    """The image's type from its first bytes (its "magic number"), whatever its name says."""
+    for magic, ctype in _MAGIC:
+        if content.startswith(magic):
+            return ctype
+    if content[:4] == b"RIFF" and content[8:12] == b"WEBP":
+        return "image/webp"
+    raise SourceError(f"image {source}: not a JPEG, PNG, GIF or WebP image (its content says "
+                      "otherwise); give another image", reason="bad_image")
 
 
 def _filename(name: str, ctype: str) -> str:
