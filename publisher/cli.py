@@ -6,13 +6,13 @@ article), 2 configuration or usage error.
 
 from __future__ import annotations
 
-import json
 import logging
 import sys
 
 import click
 
 from . import __version__
+from .output import SafeLog, echo, echo_json
 
 STATUSES = ["draft", "pending", "future", "publish"]
 
@@ -43,6 +43,7 @@ def _setup(verbose: int, env_file: str | None):
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
     handler.addFilter(RedactSecrets(settings.secrets()))
+    handler.addFilter(SafeLog())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
@@ -51,7 +52,7 @@ def _setup(verbose: int, env_file: str | None):
 
 def _fail(err: Exception) -> None:
     from .errors import AuthError, ConfigError, ForbiddenError
-    click.echo(f"Error: {err}", err=True)
+    echo(f"Error: {err}", err=True)
     # Wrong credentials or rights are configuration, as for `feed`: a human must act.
     config = (ConfigError, click.UsageError, AuthError, ForbiddenError)
     sys.exit(2 if isinstance(err, config) else 1)
@@ -71,7 +72,7 @@ def run(fn, *, as_json: bool = False):
             if usage is not None:
                 failed["llm"] = {"calls": usage.requests, "tokens_in": usage.input_tokens,
                                  "tokens_out": usage.output_tokens, "cost": usage.cost}
-            click.echo(json.dumps(failed, ensure_ascii=False))
+            echo_json(failed)
         _fail(err)
 
 
@@ -138,7 +139,7 @@ def draft(inputs, dry_run, out_dir, min_words, strict, status, date, image, imag
         _fail(click.UsageError("--status future needs --date (e.g. 2026-12-01T08:00:00)"))
     if not settings.llm_configured:     # a local server (Ollama, LM Studio…) may be running
         from .writer.discover import use_local_llm
-        settings = run(lambda: use_local_llm(settings, say=lambda line: click.echo(line, err=True)),
+        settings = run(lambda: use_local_llm(settings, say=lambda line: echo(line, err=True)),
                        as_json=as_json)
     request = api.DraftRequest(tuple(inputs), dry_run=dry_run, out_dir=out_dir or "",
                                min_words=min_words, update=update,
@@ -191,11 +192,11 @@ def doctor(as_json, site, env_file, verbose):
     settings = _setup(verbose, env_file)
     results = doctor_.run_checks(settings, env_file or ".env", site=site)
     if as_json:
-        click.echo(json.dumps([r.__dict__ for r in results], ensure_ascii=False))
+        echo_json([r.__dict__ for r in results])
     else:
         for r in results:
             mark = {"ok": "ok  ", "warn": "warn", "fail": "FAIL", "skip": "skip"}[r.status]
-            click.echo(f"[{mark}] {r.name}: {r.detail}" + (f"\n       fix: {r.fix}" if r.fix else ""))
+            echo(f"[{mark}] {r.name}: {r.detail}" + (f"\n       fix: {r.fix}" if r.fix else ""))
     sys.exit(2 if any(r.status == "fail" for r in results) else 0)
 
 
@@ -212,12 +213,12 @@ def history(limit, as_json, site, env_file, verbose):
     if site:
         rows = [r for r in rows if r.get("site_name") == site][:limit]
     if as_json:
-        click.echo(json.dumps(rows, ensure_ascii=False, default=str))
+        echo_json(rows)
         return
     for row in rows:
         link = row.get("edit_link") or row.get("link") or ""
         why = row.get("reason") or ""
-        click.echo(f"{row.get('created_at', '')}  {row.get('kind', ''):8} {why:16} {link}")
+        echo(f"{row.get('created_at', '')}  {row.get('kind', ''):8} {why:16} {link}")
 
 
 def _overrides(settings, transport, allow_insecure_http):

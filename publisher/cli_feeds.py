@@ -7,13 +7,14 @@ only inside the commands, so ``publisher --help`` stays fast.
 
 from __future__ import annotations
 
-import json
 import re
 import sys
 from datetime import datetime, timedelta, timezone
 
 import click
 
+from .output import echo, echo_json
+from .textsafe import safe_text
 
 _AGO = re.compile(r"^(\d+)\s*([mhdw])$")
 _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
@@ -55,14 +56,14 @@ class Lines:
 
     def feed(self, result, new: int) -> None:
         if result.status == "failed":
-            click.echo(f"feed failed   {result.reason:16} {result.url}")
+            echo(f"feed failed   {result.reason:16} {result.url}")
         elif result.reason:
-            click.echo(f"feed skipped  {result.reason:16} {result.url}")
+            echo(f"feed skipped  {result.reason:16} {result.url}")
 
     def story(self, result) -> None:
         where = getattr(result, "edit_link", "") or getattr(result, "link", "")
         reason = result.reason or ""
-        click.echo(f"{result.kind:13} {reason:16} {result.title[:70]}  {where}".rstrip())
+        echo(f"{result.kind:13} {reason:16} {result.title[:70]}  {where}".rstrip())
 
 
 class Bar(Lines):
@@ -86,7 +87,9 @@ class Bar(Lines):
         width = 30
         filled = width * self.done // self.total if self.total else width
         bar = "#" * filled + "-" * (width - filled)
-        click.echo(f"\r\033[K[{bar}] {self.done}/{self.total} {label}", nl=False, err=True)
+        # Our own escape (clear the line) stays; the story's title loses any of its own.
+        click.echo(f"\r\033[K[{bar}] {self.done}/{self.total} {safe_text(label)}", nl=False,
+                   err=True)
         if self.done >= self.total:
             click.echo("", err=True)
 
@@ -102,9 +105,9 @@ def _progress(as_json: bool, progress: bool | None):
 
 def _finish(summary, as_json: bool, command: str) -> None:
     if as_json:
-        click.echo(json.dumps(summary.to_dict(), ensure_ascii=False, default=str))
+        echo_json(summary.to_dict())
     else:
-        click.echo(summary.line(command))
+        echo(summary.line(command))
     sys.exit(summary.exit_code)
 
 
@@ -256,4 +259,7 @@ def stats(days, site, as_json, env_file, verbose):
     from . import stats as stats_
     settings = _setup(verbose, env_file)
     report = run(lambda: stats_.collect(settings, days=days, site=site))
-    click.echo(json.dumps(report, ensure_ascii=False) if as_json else stats_.render(report))
+    if as_json:
+        echo_json(report)
+    else:
+        echo(stats_.render(report))

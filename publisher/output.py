@@ -1,12 +1,43 @@
-"""How the CLI shows an Outcome: a short human summary, or one JSON object (``--json``)."""
+"""How the CLI shows an Outcome: a short human summary, or one JSON object (``--json``).
+
+Everything the CLI prints goes through ``echo`` / ``echo_json``: titles, warnings and error
+messages carry text from models, pages, feeds and servers, and a terminal escape or a bidi
+override in them must not reach the terminal (``textsafe``).
+"""
 
 from __future__ import annotations
 
 import json
+import logging
 
 import click
 
 from .models import Outcome
+from .textsafe import safe_data, safe_text
+
+
+def echo(text: object = "", **kwargs) -> None:
+    """click.echo, with escape sequences, control, bidi and zero-width characters removed."""
+    click.echo(safe_text(str(text)), **kwargs)
+
+
+def echo_json(data: object, **kwargs) -> None:
+    """One JSON document: strings made safe first (json.dumps would keep a bidi override raw
+    and turn ESC into a \\u001b that a consumer decodes), then the text once more for the
+    values ``default=str`` formats."""
+    click.echo(safe_text(json.dumps(safe_data(data), ensure_ascii=False, default=str)),
+               **kwargs)
+
+
+class SafeLog(logging.Filter):
+    """Log lines quote servers and pages: the formatted message loses its escapes too."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        clean = safe_text(message)
+        if clean != message:
+            record.msg, record.args = clean, ()
+        return True
 
 
 def as_dict(outcome: Outcome) -> dict:
@@ -41,10 +72,10 @@ def as_dict(outcome: Outcome) -> dict:
 
 def show(outcome: Outcome, *, as_json: bool, wordpress: bool) -> None:
     if as_json:
-        click.echo(json.dumps(as_dict(outcome), ensure_ascii=False))
+        echo_json(as_dict(outcome))
         return
     for line in summary_lines(outcome, wordpress):
-        click.echo(line)
+        echo(line)
 
 
 def summary_lines(outcome: Outcome, wordpress: bool) -> list[str]:

@@ -83,7 +83,9 @@ def test_each_source_is_labelled_for_credit(fake_llm):
     prompt = fake_llm.requests[0].prompt
     assert "<<<SOURCE 1 | Atalayar | https://atalayar.test/x>>>" in prompt
     assert "<<<SOURCE 2 | Reuters | https://reuters.test/y>>>" in prompt
-    assert "Médias à créditer : Atalayar, Reuters." in prompt
+    # The names are credited from the sources' headers, never repeated in the instructions.
+    credit = next(line for line in prompt.splitlines() if "Médias à créditer" in line)
+    assert "Atalayar" not in credit and "Reuters" not in credit and "<<<SOURCE" in credit
 
 
 def test_a_cut_answer_is_asked_again_with_more_room(fake_llm):

@@ -7,6 +7,13 @@ Reasons: ``unreachable`` (refused, timeout, DNS), ``http_<status>``, ``malformed
 feed and nothing usable in it), ``empty`` (a valid feed without items; status stays ``ok``),
 and the network guard's own (``unsafe_url``, ``too_large``, ``too_many_redirects``).
 
+Items are kept only when their link is an http(s) address: a ``javascript:``, ``data:`` or
+``file:`` link (or any other scheme) is left out with the reason ``unsafe_link``, logged, and
+listed in ``FeedResult.skipped``, so it never reaches the source loader (which would read a
+bare name as a local file). A feed longer than ``max_items`` (PUBLISHER_FEED_MAX_ITEMS, 50 by
+default) keeps its newest items and says how many it left out (``FeedResult.left_out``):
+a 10,000-item archive feed is not 10,000 page requests.
+
 Validators (ETag, Last-Modified) are remembered in the store when the poll succeeds. A runner
 that wants at-least-once handling passes ``remember=False`` and calls ``remember_feed()`` once
 the items are safely queued: otherwise a crash in between would leave them behind a 304.
@@ -28,6 +35,7 @@ from bs4 import BeautifulSoup
 
 from ..errors import PublisherError
 from ..net import Http
+from ..textsafe import safe_text
 
 if TYPE_CHECKING:
     from ..state.db import Store
@@ -65,6 +73,8 @@ class FeedResult:
     etag: str = ""
     last_modified: str = ""
     title: str = ""
+    left_out: int = 0                                    # older items beyond max_items
+    skipped: tuple[tuple[str, str], ...] = ()            # (item link or title, reason)
 
     @property
     def ok(self) -> bool:
@@ -72,8 +82,9 @@ class FeedResult:
 
 
 def fetch_feed(url: str, http: Http, store: "Store | None" = None, *,
-               remember: bool = True) -> FeedResult:
-    """Fetch and parse one feed; see the module docstring for statuses and reasons."""
+               remember: bool = True, max_items: int | None = None) -> FeedResult:
+    """Fetch and parse one feed; see the module docstring for statuses and reasons.
+    ``max_items``: keep only that many of the newest items (None: all)."""
     etag, last_modified = store.feed_cache(url) if store else ("", "")
     try:
         resp = http.get_public(url, headers=_conditional_headers(etag, last_modified))
@@ -92,12 +103,14 @@ def fetch_feed(url: str, http: Http, store: "Store | None" = None, *,
         return _finish(FeedResult(url, "failed", f"http_{resp.status_code}",
                                   f"{url} answered HTTP {resp.status_code}; check the feed address"),
                        store, remember)
-    result = parse_feed(resp.content, url, headers=dict(resp.headers))
+    result = parse_feed(resp.content, url, headers=dict(resp.headers), max_items=max_items)
     return _finish(result, store, remember)
 
 
-def parse_feed(body: bytes, url: str, headers: dict[str, str] | None = None) -> FeedResult:
-    """Turn a feed document into items. Bozo feeds that still have entries are accepted."""
+def parse_feed(body: bytes, url: str, headers: dict[str, str] | None = None, *,
+               max_items: int | None = None) -> FeedResult:
+    """Turn a feed document into items (at most ``max_items``, the newest). Bozo feeds that
+    still have entries are accepted."""
     headers = {k.lower(): v for k, v in (headers or {}).items()}
     response_headers = {"content-location": url}
     if headers.get("content-type"):
@@ -111,10 +124,49 @@ def parse_feed(body: bytes, url: str, headers: dict[str, str] | None = None) -> 
     if broken:
         log.warning("feed %s is not well-formed (%s); keeping its %d entries", url, broken,
                     len(parsed.entries))
-    items = [i for i in (_item(e, url) for e in parsed.entries) if i.link or i.summary]
+    items, skipped, left_out = _newest_items(parsed.entries, url, max_items)
     return FeedResult(url, "ok", "" if items else "empty", items=items,
+                      left_out=left_out, skipped=tuple(skipped),
                       etag=headers.get("etag", ""), last_modified=headers.get("last-modified", ""),
-                      title=parsed.feed.get("title", ""))
+                      title=safe_text(parsed.feed.get("title", "")))
+
+
+def _newest_items(entries, feed_url: str, max_items: int | None):
+    """The usable items, newest first until ``max_items``, returned in feed order; the
+    skipped ones with their reason; how many entries were never looked at. Entries are
+    converted only as needed: a huge feed costs its parse, not its items."""
+    ranked = sorted(range(len(entries)), key=lambda i: _entry_age(entries[i], i))
+    kept: list[int] = []
+    items: dict[int, FeedItem] = {}
+    skipped: list[tuple[str, str]] = []
+    for index in ranked:
+        if max_items is not None and len(kept) >= max_items:
+            break
+        item = _item(entries[index], feed_url)
+        if item.link and not _web_link(item.link):
+            skipped.append((item.link[:80] or item.title, "unsafe_link"))
+            log.warning("feed %s: item %r skipped (unsafe_link): its link is not an http(s) "
+                        "address", feed_url, item.title[:80] or item.guid[:80])
+        elif item.link or item.summary:
+            kept.append(index)
+            items[index] = item
+    left_out = len(entries) - len(kept) - len(skipped)
+    if max_items is not None and left_out:
+        log.warning("feed %s: %d items, kept the %d newest; %d older ones left out "
+                    "(PUBLISHER_FEED_MAX_ITEMS)", feed_url, len(entries), len(kept), left_out)
+    return [items[i] for i in sorted(kept)], skipped, left_out
+
+
+def _entry_age(entry, position: int) -> tuple:
+    # Newest first; undated entries after the dated ones, in feed order (feeds list the
+    # newest first).
+    stamp = entry.get("published_parsed") or entry.get("updated_parsed")
+    return (0, -calendar.timegm(stamp), position) if stamp else (1, 0, position)
+
+
+def _web_link(link: str) -> bool:
+    parts = urlsplit(link)
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
 
 
 def _broken(parsed) -> str:
@@ -158,7 +210,7 @@ def _conditional_headers(etag: str, last_modified: str) -> dict[str, str]:
 
 
 def _item(entry, feed_url: str) -> FeedItem:
-    link = urljoin(feed_url, entry.get("link", "")) if entry.get("link") else ""
+    link = urljoin(feed_url, entry.get("link", "").strip()) if entry.get("link") else ""
     summary = _plain(entry.get("summary", "") or _first_content(entry))
     title = _plain(entry.get("title", ""))
     guid = entry.get("id") or link or "sha:" + hashlib.sha256(
@@ -174,9 +226,10 @@ def _first_content(entry) -> str:
 
 
 def _plain(html: str) -> str:
-    if "<" not in html:
-        return re.sub(r"\s+", " ", html).strip()
-    return BeautifulSoup(html, "html.parser").get_text(" ", strip=True)
+    if "<" in html:
+        html = BeautifulSoup(html, "html.parser").get_text(" ", strip=True)
+    # After the parser, which turns &#27; into a real ESC: an item's escapes stop here.
+    return re.sub(r"[ \t\r\n\f\v]+", " ", safe_text(html)).strip()   # keeps no-break spaces
 
 
 def _iso(struct) -> str:

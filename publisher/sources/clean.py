@@ -28,6 +28,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Callable
 
+from ..textsafe import safe_text
 from .brief import fold
 
 # --- vocabulary ---------------------------------------------------------------------------
@@ -305,9 +306,10 @@ def clean(raw: str, *, detect_title: bool = True) -> Cleaned:
 
 
 def normalize(raw: str) -> str:
-    """NFC, Unix newlines, one plain space between words, no invisible characters."""
+    """NFC, Unix newlines, one plain space between words, no invisible characters (nor
+    terminal escapes or bidi overrides, which would reach the prompt and the terminal)."""
     text = unicodedata.normalize("NFC", raw).replace("\r\n", "\n").replace("\r", "\n")
-    text = re.sub(r"[\u200b\u200c\u200d\u2060\ufeff\u00ad]", "", text)
+    text = safe_text(text).replace("\u00ad", "")
     text = re.sub(r"[^\S\n]+", " ", text)       # NBSP, narrow NBSP, tabs … → one space
     lines = (line.strip() for line in text.split("\n"))
     # "a-t-il ajouté. ." : a stray second full stop left by the copy

@@ -15,6 +15,7 @@ import requests
 from ..errors import FetchError, SourceError
 from ..models import Source
 from ..net import Http, redact
+from ..textsafe import safe_line, safe_text
 from .clean import clean, is_sentence, words
 
 log = logging.getLogger(__name__)
@@ -22,6 +23,7 @@ log = logging.getLogger(__name__)
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 TEXT_TYPES = ("text/plain",)
 MIN_ARTICLE_WORDS = 40       # below this, what trafilatura found is a teaser, not an article
+META_CHARS = 300             # a title, site name or author longer than this is not one
 
 
 def download(url: str, *, http: Http) -> tuple[str, str, str]:
@@ -40,6 +42,9 @@ def download(url: str, *, http: Http) -> tuple[str, str, str]:
 def extract(html: str, url: str = "") -> Source:
     """The article in ``html``, cleaned, with the page's metadata."""
     import trafilatura      # ~0.3 s of CPU to import: only a web page pays for it
+    # Escape sequences go before parsing: the parser drops a bare ESC but would keep its
+    # parameters ("[31m", "]0;title") as visible text in the title or site name.
+    html = safe_text(html)
     doc = trafilatura.bare_extraction(
         html, url=url or None, with_metadata=True, include_comments=False,
         include_tables=False, include_images=False)
@@ -57,7 +62,7 @@ def extract(html: str, url: str = "") -> Source:
     return Source(text=cleaned.text, title=title or cleaned.title, url=url,
                   site_name=_text(doc.sitename) or cleaned.site_name,
                   author=_text(doc.author) or cleaned.author,
-                  date=_text(doc.date) or cleaned.date, image=_text(doc.image),
+                  date=_text(doc.date) or cleaned.date, image=safe_line(doc.image),
                   origin=url, removed=cleaned.removed)
 
 
@@ -110,4 +115,5 @@ def _same(a: str, b: str) -> bool:
 
 
 def _text(value: object) -> str:
-    return " ".join(str(value).split()) if value else ""
+    """A metadata field as one safe line (a page's og:site_name may carry escapes)."""
+    return safe_line(str(value), META_CHARS) if value else ""

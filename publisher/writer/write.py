@@ -26,6 +26,7 @@ from typing import Sequence
 
 from ..errors import LLMError
 from ..models import Article, Block, Brief, Section, Source, Suggestions, Usage
+from ..textsafe import safe_line, safe_text
 from .llm import LLM, LLMTruncated, merge_usage
 
 log = logging.getLogger(__name__)
@@ -34,6 +35,7 @@ MAX_SECTION_WORDS = 250       # the prompt's ceiling; readability checks flag se
 LENGTH_MARGIN = 1.1           # models undershoot: aim 10 % above the minimum
 DEFAULT_TONE = "informatif, neutre et factuel"
 CONCLUSION_HEADING = "Ce qu'il faut retenir"
+LABEL_CHARS = 80              # a source's name in the prompt: an outlet's name, not a paragraph
 
 _TEXT = {"type": "string"}
 _TEXTS = {"type": "array", "items": {"type": "string"}}
@@ -131,10 +133,14 @@ def _data(text: str) -> str:
 
 
 def sources_block(sources: list[Source]) -> str:
+    """Every value a source gave (site name, URL, title, text) goes here, between its markers:
+    never into the instructions, where a page's og:site_name could speak as the editor."""
     parts = [_template("sources.txt").template.strip()]
     for number, source in enumerate(sources, 1):
-        head = " | ".join(p for p in (source.label, source.url) if p)
-        title = f"Titre : {_data(source.title)}\n" if source.title else ""
+        # One line each, "|" kept for our own separator: a label cannot forge the URL field.
+        label = safe_line(source.label, LABEL_CHARS).replace("|", "/")
+        head = " | ".join(p for p in (label, safe_line(source.url)) if p)
+        title = f"Titre : {_data(safe_line(source.title))}\n" if source.title else ""
         parts.append(f"<<<SOURCE {number} | {_data(head)}>>>\n{title}{_data(source.text.strip())}"
                      f"\n<<<FIN SOURCE {number}>>>")
     return "\n\n".join(parts)
@@ -159,8 +165,8 @@ def write_prompt(sources: list[Source], brief: Brief, keyphrase: str = "") -> st
         min_words=brief.min_words, target_words=target_words(brief.min_words),
         tone=safe_tone(brief.tone), intro_words=frame, conclusion_words=frame,
         section_count=len(budgets), budgets=", ".join(f"{b} mots" for b in budgets),
-        max_section=MAX_SECTION_WORDS, labels=", ".join(s.label for s in sources) or "aucun",
-        seo_rules="\n".join(f"- {r}" for r in rules), sources=sources_block(sources))
+        max_section=MAX_SECTION_WORDS, seo_rules="\n".join(f"- {r}" for r in rules),
+        sources=sources_block(sources))
 
 
 def _messages(user: str) -> list[dict]:
@@ -426,19 +432,20 @@ _ITALIC = re.compile(r"(?<![\w*])\*(?!\s)(.+?)(?<!\s)\*(?![\w*])")
 
 def _clean_text(text) -> str:
     """Markdown that slipped through, as the inline HTML the renderer allows."""
-    text = str(text or "").strip()
+    text = safe_text(str(text or "")).strip()     # a terminal escape or bidi override: gone
     text = _BOLD.sub(r"<strong>\1</strong>", text)
     return _ITALIC.sub(r"<em>\1</em>", text)
 
 
 _TAG = re.compile(r"<[^>]*>?")
+_SPACES = re.compile(r"[ \t\r\n\f\v]+")
 
 
 def _plain(text) -> str:
     """Titles, headings and SEO suggestions are plain text: no tag, no stray angle bracket
     (an Editor account stores a post title raw, and themes print it unescaped)."""
-    text = _TAG.sub("", str(text or "")).replace("<", "").replace(">", "")
-    return " ".join(text.split())
+    text = _TAG.sub("", safe_text(str(text or ""))).replace("<", "").replace(">", "")
+    return _SPACES.sub(" ", text).strip()       # no-break spaces (« 10 % ») stay
 
 
 def _clean_heading(text) -> str:
