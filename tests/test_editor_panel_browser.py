@@ -1,0 +1,145 @@
+"""The publisher panel in the block editor (wordpress-plugin/publisher-companion/editor.js), as
+an editor uses it in real Chromium on the real local WordPress: a draft pushed by `publisher
+draft` (scripted model that invents a figure and a quotation and cannot fix them) opens with the
+panel in view, its SEO fields, Google-style result and facts to verify; an edited meta
+description is saved to the post's meta; publishing waits for the facts confirmation, which is
+recorded in publisher_review. Screenshots go to the folder the test prints (or
+$PUBLISHER_SCREENSHOTS)."""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from tests.support.fakellm import FakeLLM, Reply, make_smart_handler
+from tests.test_cli import SEED_000, _post, run
+from tests.test_wp_admin_browser import browser, log_in, open_in_block_editor  # noqa: F401
+
+pytestmark = [pytest.mark.wordpress, pytest.mark.browser]
+
+NEW_DESCRIPTION = ("Ce que l’OTAN a promis à l’Ukraine, ce qui reste à financer et ce que "
+                   "disent les alliés : l’essentiel de l’annonce, vérifié pour nos lecteurs.")
+
+
+def stubborn_handler():
+    """Writes with an invented figure and quotation, and gives back the flagged passages
+    unchanged when asked to fix them: the draft reaches WordPress with facts to verify."""
+    smart = make_smart_handler(invent=True)
+
+    def handler(request):
+        if "<<<ÉLÉMENTS INTROUVABLES>>>" in request.prompt:
+            found = request.prompt.split("<<<ARTICLE>>>\n", 1)[1].split("\n<<<FIN ARTICLE>>>")[0]
+            return Reply(json=json.loads(found))
+        return smart(request)
+    return handler
+
+
+@pytest.fixture
+def draft_with_facts(wp_site, tmp_path) -> dict:
+    seed = tmp_path / "story.txt"       # sources of its own: the site outlives test runs
+    seed.write_text(SEED_000.read_text() + f"\n\nLe dossier porte la référence {uuid.uuid4().hex}.")
+    with FakeLLM(stubborn_handler()) as llm:
+        env = {"OPENAI_BASE_URL": llm.base_url, "OPENAI_API_KEY": "test-key",
+               "PUBLISHER_MODEL": "test-model", "PUBLISHER_PRICES": "test-model=1.0/2.0",
+               "PUBLISHER_DB": f"sqlite:///{tmp_path}/state.db", **wp_site.env("author")}
+        result = run(["draft", str(seed), "--json"], env, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    post = _post(wp_site, json.loads(result.stdout)["id"])
+    report = json.loads(post["meta"]["publisher_report"])
+    assert any("3,7 milliards" in claim for claim in report["untraceable"]), report["untraceable"]
+    return post
+
+
+@pytest.fixture
+def shots(tmp_path) -> Path:
+    folder = Path(os.environ.get("PUBLISHER_SCREENSHOTS") or tmp_path / "screenshots")
+    folder.mkdir(parents=True, exist_ok=True)
+    print(f"\nscreenshots of the publisher panel: {folder}")
+    return folder
+
+
+def seo_value(meta: dict, field: str) -> str:
+    keys = {"title": ("publisher_meta_title", "_yoast_wpseo_title", "rank_math_title"),
+            "description": ("publisher_meta_description", "_yoast_wpseo_metadesc",
+                            "rank_math_description")}[field]
+    return next((meta[k] for k in keys if meta.get(k)), "")
+
+
+def check_panel(page, post: dict) -> None:
+    panel = page.locator(".publisher-panel")
+    panel.wait_for(state="visible", timeout=30_000)
+    top = panel.bounding_box()["y"]
+    assert top < page.viewport_size["height"] - 200, f"panel starts at y={top}: below the fold"
+    title = page.locator(".publisher-meta-title input")
+    assert title.input_value() == seo_value(post["meta"], "title") != ""
+    description = page.locator(".publisher-meta-description textarea")
+    assert description.input_value() == seo_value(post["meta"], "description") != ""
+    counter = page.locator(".publisher-description-counter").inner_text()
+    assert counter.startswith(f"{len(description.input_value())} caractères")
+    serp = page.locator(".publisher-serp-title").inner_text()
+    assert serp.rstrip(" …") and seo_value(post["meta"], "title").startswith(serp.rstrip(" …"))
+    facts = page.locator(".publisher-facts li")
+    assert facts.count() >= 1
+    assert "3,7 milliards" in page.locator(".publisher-facts").inner_text()
+    notice = page.locator(".components-notice.is-warning", has_text="à vérifier")
+    assert notice.count() == 1 and notice.is_visible()
+    assert not notice.locator(".components-notice__dismiss").count(), "not dismissible"
+
+
+def edit_description_and_save(page) -> None:
+    page.locator(".publisher-meta-description textarea").fill(NEW_DESCRIPTION)
+    counter = page.locator(".publisher-description-counter")
+    assert counter.inner_text().startswith(f"{len(NEW_DESCRIPTION)} caractères")
+    assert page.locator(".publisher-serp-description").inner_text().startswith("Ce que l’OTAN")
+    page.locator(".editor-post-save-draft").click()
+    page.wait_for_function("""() => { const e = wp.data.select('core/editor');
+        return !e.isSavingPost() && !e.isEditedPostDirty(); }""", timeout=30_000)
+
+
+def confirm_and_publish(page, shots: Path) -> None:
+    page.locator(".editor-post-publish-panel__toggle").click()
+    confirm = page.locator(".publisher-prepublish .publisher-review-confirm input")
+    confirm.wait_for(state="visible", timeout=20_000)
+    publish = page.locator(".editor-post-publish-panel .editor-post-publish-button")
+    assert publish.get_attribute("aria-disabled") == "true", "publishing waits for the review"
+    page.locator(".publisher-prepublish").screenshot(path=str(shots / "prepublish.png"))
+    confirm.check()
+    page.wait_for_function("() => !wp.data.select('core/editor').isPostSavingLocked()")
+    assert publish.get_attribute("aria-disabled") != "true"
+    publish.click()
+    page.wait_for_function("() => wp.data.select('core/editor').isCurrentPostPublished()",
+                           timeout=30_000)
+
+
+def test_editor_reviews_seo_and_facts_in_the_block_editor_panel(
+        wp_site, browser, draft_with_facts, shots):  # noqa: F811
+    post, started = draft_with_facts, datetime.now(timezone.utc).replace(microsecond=0)
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    log_in(page, wp_site, "editor")
+    open_in_block_editor(page, wp_site, post["id"])
+    check_panel(page, post)
+    page.screenshot(path=str(shots / "editor.png"))
+    page.locator(".publisher-panel").screenshot(path=str(shots / "panel.png"))
+
+    edit_description_and_save(page)
+    saved = _post(wp_site, post["id"], "editor")["meta"]
+    assert saved["publisher_meta_description"] == NEW_DESCRIPTION
+    # No SEO plugin on this site: its keys keep what publisher wrote, the panel writes its own.
+    assert saved["_yoast_wpseo_metadesc"] == post["meta"]["_yoast_wpseo_metadesc"]
+    assert saved["publisher_review"] == ""
+
+    confirm_and_publish(page, shots)
+    page.screenshot(path=str(shots / "published.png"))
+    published = _post(wp_site, post["id"], "editor")
+    assert published["status"] == "publish"
+    review = json.loads(published["meta"]["publisher_review"])
+    editor = wp_site.users["editor"]
+    assert review["user"] == editor.id and review["name"]
+    assert datetime.fromisoformat(review["time"].replace("Z", "+00:00")) >= started
+    assert published["meta"]["publisher_meta_description"] == NEW_DESCRIPTION
+    page.close()

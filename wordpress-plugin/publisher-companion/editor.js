@@ -1,0 +1,441 @@
+/**
+ * publisher — the editor's panel in the block editor (plain JavaScript on WordPress's own wp.*
+ * packages, no build step; loaded by editor.php on post screens).
+ *
+ * - A document settings panel "publisher": meta title, meta description and focus keyphrase,
+ *   editable, with live character and pixel counters and a Google-style result; the facts to
+ *   verify, the checks with their advice, the sources, word count and model cost (read from the
+ *   publisher_report meta that publisher writes at push).
+ * - Review: while a draft has facts to verify and no review is recorded, a notice at the top of
+ *   the editor, and a pre-publish panel whose checkbox must be ticked before publishing; ticking
+ *   it writes publisher_review ({"user","name","time"}), saved with the publish request (the
+ *   companion checks it server side too).
+ */
+(function (wp, config) {
+	'use strict';
+	if (!wp || !wp.plugins || !wp.data || !wp.element) {
+		return;
+	}
+	const el = wp.element.createElement;
+	const { useEffect, Fragment } = wp.element;
+	const { useSelect, useDispatch } = wp.data;
+	const { __, sprintf } = wp.i18n;
+	const { TextControl, TextareaControl, CheckboxControl } = wp.components;
+	// WordPress 6.6 moved the slot-fills to wp.editor; 6.1–6.5 have them in wp.editPost.
+	const slots = wp.editor && wp.editor.PluginDocumentSettingPanel ? wp.editor : wp.editPost;
+	const { PluginDocumentSettingPanel, PluginPrePublishPanel } = slots;
+	const PLUGIN = 'publisher';
+	const PANEL = 'publisher-panel';
+	const NOTICE = 'publisher-facts';
+	const LOCK = 'publisher-facts';
+	const OWN = { title: 'publisher_meta_title', description: 'publisher_meta_description',
+		keyphrase: 'publisher_focus_keyphrase' };
+	const SEO_KEYS = {
+		yoast: { title: '_yoast_wpseo_title', description: '_yoast_wpseo_metadesc',
+			keyphrase: '_yoast_wpseo_focuskw' },
+		rankmath: { title: 'rank_math_title', description: 'rank_math_description',
+			keyphrase: 'rank_math_focus_keyword' },
+	};
+	config = config || {};
+	const RULES = rulesFrom(config.rules);
+
+	// --- thresholds ------------------------------------------------------------------------
+
+	/** rules.json (publisher/seo/rules.py) when present; else publisher/render/preview.py's and
+	 * seo/checks.py's numbers, so the panel never shows thresholds of its own. */
+	function rulesFrom(raw) {
+		const r = raw && typeof raw === 'object' ? raw : {};
+		const t = r.meta_title || r.title || {};
+		const d = r.meta_description || r.description || {};
+		const num = (...values) => values.find((v) => typeof v === 'number');
+		return {
+			titleMaxChars: num(t.max_chars, r.meta_title_max_chars, r.title_max_chars, 60),
+			titleMaxPx: num(t.max_px, r.meta_title_max_px, r.title_max_px, 600),
+			titleFontPx: num(t.font_px, r.title_font_px, 20),
+			descMinChars: num(d.min_chars, r.meta_description_min_chars, r.desc_min_chars, 120),
+			descMaxChars: num(d.max_chars, r.meta_description_max_chars, r.desc_max_chars, 156),
+			descCutChars: num(d.cut_chars, r.meta_description_cut_chars, r.desc_cut_chars, 160),
+			descMaxPx: num(d.max_px, r.meta_description_max_px, r.desc_max_px, 920),
+			descFontPx: num(d.font_px, r.desc_font_px, 14),
+		};
+	}
+
+	// --- Google's result: measured in Arial like the SERP (and publisher/seo/width.py) -------
+
+	let canvas = null;
+	function textWidth(text, sizePx) {
+		canvas = canvas || document.createElement('canvas');
+		const ctx = canvas.getContext('2d');
+		ctx.font = sizePx + 'px Arial, "Liberation Sans", Arimo, Helvetica, sans-serif';
+		return ctx.measureText(text).width;
+	}
+
+	/** The text as Google shows it: whole if it fits, else cut at a word and ended by " …". */
+	function cut(text, maxPx, sizePx, maxChars) {
+		const whole = String(text || '').split(/\s+/).join(' ').trim();
+		const limit = maxChars || 10000;
+		if (textWidth(whole, sizePx) <= maxPx && whole.length <= limit) {
+			return { text: whole, cut: false };
+		}
+		let shown = '';
+		for (const word of whole.split(' ')) {
+			const candidate = (shown + ' ' + word).trim();
+			if (textWidth(candidate + ' …', sizePx) > maxPx || candidate.length + 2 > limit) {
+				break;
+			}
+			shown = candidate;
+		}
+		if (!shown) {
+			shown = whole;
+			while (shown && textWidth(shown + ' …', sizePx) > maxPx) {
+				shown = shown.slice(0, -1);
+			}
+		}
+		return { text: shown.replace(/[ ,;:.\-–—]+$/, '') + ' …', cut: true };
+	}
+
+	// --- data ------------------------------------------------------------------------------
+
+	function parseJson(raw) {
+		if (typeof raw !== 'string' || !raw.trim()) {
+			return null;
+		}
+		try {
+			const value = JSON.parse(raw);
+			return value && typeof value === 'object' ? value : null;
+		} catch (e) {
+			return null;
+		}
+	}
+
+	/** Each fact to verify as {claim, passage, source}: the report lists the untraceable figures
+	 * and quotations as text, or as objects carrying the nearest source passage. */
+	function factsOf(report) {
+		if (!report) {
+			return [];
+		}
+		const items = report.facts_to_verify || report.facts || report.untraceable || [];
+		return (Array.isArray(items) ? items : []).map((item) => {
+			if (!item || typeof item !== 'object') {
+				return { claim: String(item), passage: '', source: '' };
+			}
+			return { claim: String(item.claim || item.text || ''),
+				passage: String(item.passage || item.nearest || ''),
+				source: String(item.source || item.url || '') };
+		}).filter((fact) => fact.claim);
+	}
+
+	/** Everything the panels read, in one subscription. */
+	function usePost() {
+		return useSelect((select) => {
+			const editor = select('core/editor');
+			const meta = editor.getEditedPostAttribute('meta') || {};
+			const saved = editor.getCurrentPostAttribute('meta') || {};
+			const report = parseJson(meta.publisher_report);
+			return { meta, report, facts: factsOf(report),
+				savedReview: parseJson(saved.publisher_review),
+				review: parseJson(meta.publisher_review),
+				toVerify: meta.publisher_to_verify === '1',
+				title: editor.getEditedPostAttribute('title') || '',
+				excerpt: editor.getEditedPostAttribute('excerpt') || '',
+				slug: editor.getEditedPostAttribute('slug') || '',
+				status: editor.getEditedPostAttribute('status') };
+		}, []);
+	}
+
+	/** Facts to verify and no review, neither saved nor ticked in this session. */
+	function needsReview(post) {
+		return (post.facts.length > 0 || post.toVerify) && !post.review;
+	}
+
+	function seoValue(meta, field) {
+		const keys = [OWN[field], SEO_KEYS.yoast[field], SEO_KEYS.rankmath[field]];
+		const found = keys.find((key) => typeof meta[key] === 'string' && meta[key] !== '');
+		return found ? meta[found] : '';
+	}
+
+	/** Publisher's own key always; the active SEO plugin's key too, so that plugin shows it. */
+	function seoEdits(field, value) {
+		const edits = { [OWN[field]]: value };
+		const plugin = SEO_KEYS[config.seoPlugin];
+		if (plugin) {
+			edits[plugin[field]] = value;
+		}
+		return edits;
+	}
+
+	// --- the document panel ----------------------------------------------------------------
+
+	function counter(className, text, status) {
+		return el('p', { className: 'publisher-counter ' + className + ' is-' + status,
+			style: { margin: '-8px 0 12px', fontSize: '12px',
+				color: { good: '#1e7e34', ok: '#b26200', bad: '#cc1818' }[status] } }, text);
+	}
+
+	function titleCounter(value) {
+		const px = Math.round(textWidth(value, RULES.titleFontPx));
+		const fits = value.length > 0 && value.length <= RULES.titleMaxChars && px <= RULES.titleMaxPx;
+		return counter('publisher-title-counter', sprintf(
+			/* translators: 1: characters, 2: max characters, 3: pixels, 4: max pixels */
+			__('%1$d caractères (max. %2$d) · %3$d px sur %4$d', 'publisher-companion'),
+			value.length, RULES.titleMaxChars, px, RULES.titleMaxPx), fits ? 'good' : 'bad');
+	}
+
+	function descriptionCounter(value) {
+		const px = Math.round(textWidth(value, RULES.descFontPx));
+		const n = value.length;
+		const inRange = n >= RULES.descMinChars && n <= RULES.descMaxChars;
+		return counter('publisher-description-counter', sprintf(
+			/* translators: 1: characters, 2: min, 3: max, 4: pixels, 5: max pixels */
+			__('%1$d caractères (recommandé : %2$d à %3$d) · %4$d px sur %5$d', 'publisher-companion'),
+			n, RULES.descMinChars, RULES.descMaxChars, px, RULES.descMaxPx),
+			n === 0 ? 'bad' : (inRange ? 'good' : 'ok'));
+	}
+
+	function SeoFields({ post }) {
+		const { editPost } = useDispatch('core/editor');
+		const set = (field) => (value) => editPost({ meta: seoEdits(field, value) });
+		const title = seoValue(post.meta, 'title');
+		const description = seoValue(post.meta, 'description');
+		return el(Fragment, null,
+			el(TextControl, { label: __('Titre SEO', 'publisher-companion'), value: title,
+				className: 'publisher-meta-title', onChange: set('title') }),
+			titleCounter(title),
+			el(TextareaControl, { label: __('Méta-description', 'publisher-companion'), rows: 4,
+				value: description, className: 'publisher-meta-description',
+				onChange: set('description') }),
+			descriptionCounter(description),
+			el(TextControl, { label: __('Requête cible', 'publisher-companion'),
+				value: seoValue(post.meta, 'keyphrase'), className: 'publisher-focus-keyphrase',
+				onChange: set('keyphrase') }));
+	}
+
+	function hostOf(url) {
+		try {
+			return new URL(url).host.replace(/^www\./, '');
+		} catch (e) {
+			return '';
+		}
+	}
+
+	function Serp({ post }) {
+		const site = config.siteUrl || '';
+		const title = cut(seoValue(post.meta, 'title') || post.title, RULES.titleMaxPx,
+			RULES.titleFontPx);
+		const desc = cut(seoValue(post.meta, 'description') || post.excerpt, RULES.descMaxPx,
+			RULES.descFontPx, RULES.descCutChars);
+		const crumbs = site.replace(/\/$/, '') + (post.slug ? ' › ' + post.slug : '');
+		const arial = 'Arial, "Liberation Sans", Arimo, sans-serif';
+		return el('div', { className: 'publisher-serp', 'aria-label': __('Aperçu dans Google', 'publisher-companion'),
+			style: { fontFamily: arial, border: '1px solid #dcdcde', borderRadius: '8px',
+				padding: '10px', margin: '4px 0 16px', background: '#fff', overflowWrap: 'anywhere' } },
+			el('div', { style: { fontSize: '12px', color: '#202124' } }, config.siteName || hostOf(site)),
+			el('div', { style: { fontSize: '12px', color: '#4d5156' } }, crumbs),
+			el('div', { className: 'publisher-serp-title',
+				style: { fontSize: '20px', lineHeight: '26px', color: '#1a0dab', margin: '4px 0' } },
+			title.text),
+			el('div', { className: 'publisher-serp-description',
+				style: { fontSize: '14px', lineHeight: '22px', color: '#4d5156' } }, desc.text));
+	}
+
+	function heading(text) {
+		return el('h3', { style: { fontSize: '13px', margin: '16px 0 8px', textTransform: 'none' } }, text);
+	}
+
+	function FactsList({ facts }) {
+		if (!facts.length) {
+			return el('p', { className: 'publisher-facts-none' },
+				__('Aucun chiffre ni citation à vérifier : tout se retrouve dans les sources.', 'publisher-companion'));
+		}
+		return el('ul', { className: 'publisher-facts', style: { margin: 0 } }, facts.map((fact, i) =>
+			el('li', { key: i, style: { borderLeft: '3px solid #dba617', paddingLeft: '8px', marginBottom: '10px' } },
+				el('strong', null, fact.claim),
+				fact.passage ? el('blockquote', { className: 'publisher-fact-passage',
+					style: { margin: '4px 0 0', color: '#50575e', fontStyle: 'italic' } },
+				__('Passage le plus proche : ', 'publisher-companion') + fact.passage) :
+					el('div', { style: { color: '#50575e' } },
+						__('Introuvable dans les sources : vérifiez-le avant de publier.', 'publisher-companion')),
+				fact.source ? el('div', { style: { fontSize: '12px' } }, fact.source) : null)));
+	}
+
+	const STATUS = {
+		good: ['#1e7e34', 'Bon résultat'], pass: ['#1e7e34', 'Bon résultat'],
+		ok: ['#b26200', 'À améliorer'], warn: ['#b26200', 'À améliorer'],
+		bad: ['#cc1818', 'Problème'], fail: ['#cc1818', 'Problème'],
+	};
+	const ORDER = { bad: 0, fail: 0, ok: 1, warn: 1, good: 2, pass: 2 };
+
+	function ChecksList({ checks }) {
+		const list = (Array.isArray(checks) ? checks : []).filter((c) => c && typeof c === 'object');
+		if (!list.length) {
+			return el('p', null, __('Aucun contrôle dans le rapport.', 'publisher-companion'));
+		}
+		list.sort((a, b) => (ORDER[a.status] ?? 1) - (ORDER[b.status] ?? 1));
+		return el('ul', { className: 'publisher-checks', style: { margin: 0 } }, list.map((check, i) => {
+			const [color, label] = STATUS[check.status] || STATUS.ok;
+			return el('li', { key: i, 'data-check': check.id || '', title: __(label, 'publisher-companion'),
+				style: { display: 'flex', gap: '6px', marginBottom: '6px' } },
+			el('span', { 'aria-label': __(label, 'publisher-companion'), style: { flex: '0 0 10px',
+				height: '10px', marginTop: '4px', borderRadius: '50%', background: color } }),
+			el('span', null, el('span', null, check.label || check.id || ''),
+				check.detail ? el('span', { style: { display: 'block', color: '#50575e', fontSize: '12px' } },
+					check.detail) : null));
+		}));
+	}
+
+	/** "Label — https://…" (or a bare URL): a link that opens beside the editor. */
+	function SourcesList({ sources }) {
+		const list = Array.isArray(sources) ? sources : [];
+		if (!list.length) {
+			return el('p', null, __('Aucune source enregistrée.', 'publisher-companion'));
+		}
+		return el('ul', { className: 'publisher-sources', style: { margin: 0 } }, list.map((item, i) => {
+			const text = typeof item === 'string' ? item : String(item.url || item.title || '');
+			const url = (text.match(/https?:\/\/\S+/) || [''])[0];
+			const label = text.replace(url, '').replace(/\s*[—-]\s*$/, '').trim() || hostOf(url) || text;
+			return el('li', { key: i }, url && /^https?:/.test(url) ?
+				el('a', { href: url, target: '_blank', rel: 'noopener noreferrer' }, label) : text);
+		}));
+	}
+
+	function money(cost) {
+		return Number(cost || 0).toLocaleString('fr-FR', { minimumFractionDigits: 4,
+			maximumFractionDigits: 4 }) + ' $';
+	}
+
+	function Summary({ report, ai }) {
+		const words = report.word_count || 0;
+		const target = report.target_words || 0;
+		const lines = [
+			sprintf(__('Longueur : %1$d mots (objectif : %2$d)', 'publisher-companion'), words, target),
+			sprintf(__('Modèle : %1$d appel(s), %2$d jetons en entrée, %3$d en sortie, coût estimé %4$s',
+				'publisher-companion'), report.llm_calls || 0, report.tokens_in || 0,
+			report.tokens_out || 0, money(report.cost)),
+		];
+		if (ai && ai.model) {
+			lines.push(sprintf(__('Rédigé avec l’aide de l’IA (%1$s, %2$s)', 'publisher-companion'),
+				ai.model, String(ai.date || '').slice(0, 10)));
+		}
+		return el('ul', { className: 'publisher-summary', style: { margin: 0 } },
+			lines.map((line, i) => el('li', { key: i }, line)));
+	}
+
+	function Warnings({ report }) {
+		const items = [...(report.warnings || []), ...(report.injections || [])]
+			.map((w) => (typeof w === 'string' ? w : String(w.message || w.text || w.passage || '')))
+			.filter(Boolean);
+		if (!items.length) {
+			return null;
+		}
+		return el(Fragment, null, heading(__('Avertissements', 'publisher-companion')),
+			el('ul', { className: 'publisher-warnings', style: { margin: 0 } },
+				items.map((w, i) => el('li', { key: i }, w))));
+	}
+
+	function ReviewState({ post }) {
+		if (!post.savedReview) {
+			return null;
+		}
+		const when = new Date(post.savedReview.time || '');
+		return el('p', { className: 'publisher-review-recorded', style: { color: '#1e7e34' } },
+			sprintf(__('Faits vérifiés par %1$s le %2$s.', 'publisher-companion'),
+				post.savedReview.name || '?', isNaN(when) ? '?' : when.toLocaleString('fr-FR')));
+	}
+
+	function DocumentPanel() {
+		const post = usePost();
+		const report = post.report || {};
+		const count = post.facts.length;
+		return el(PluginDocumentSettingPanel, { name: PANEL, title: 'publisher',
+			className: 'publisher-panel' },
+		el(SeoFields, { post }),
+		heading(__('Aperçu dans Google', 'publisher-companion')),
+		el(Serp, { post }),
+		heading(count ? sprintf(__('À vérifier (%d)', 'publisher-companion'), count) :
+			__('Faits à vérifier', 'publisher-companion')),
+		el(ReviewState, { post }),
+		post.report ? el(FactsList, { facts: post.facts }) :
+			el('p', null, __('Aucun rapport publisher pour cet article.', 'publisher-companion')),
+		el(Warnings, { report }),
+		heading(__('Contrôles SEO et lisibilité', 'publisher-companion')),
+		el(ChecksList, { checks: report.checks }),
+		heading(__('Sources', 'publisher-companion')),
+		el(SourcesList, { sources: report.sources }),
+		post.report ? heading(__('Résumé', 'publisher-companion')) : null,
+		post.report ? el(Summary, { report, ai: parseJson(post.meta.publisher_ai) }) : null);
+	}
+
+	// --- review before publishing ----------------------------------------------------------
+
+	/** While mounted (the pre-publish panel is open), publishing waits for the confirmation. */
+	function PublishLock() {
+		const { lockPostSaving, unlockPostSaving } = useDispatch('core/editor');
+		useEffect(() => {
+			lockPostSaving(LOCK);
+			return () => unlockPostSaving(LOCK);
+		}, []);
+		return null;
+	}
+
+	function ReviewPanel() {
+		const post = usePost();
+		const { editPost } = useDispatch('core/editor');
+		if (!post.facts.length && !post.toVerify) {
+			return null;
+		}
+		const confirmed = !!post.review;
+		const onChange = (checked) => editPost({ meta: { publisher_review: checked ?
+			JSON.stringify({ user: (config.user || {}).id || 0, name: (config.user || {}).name || '',
+				time: new Date().toISOString() }) : '' } });
+		return el(PluginPrePublishPanel, { title: __('publisher : faits à vérifier', 'publisher-companion'),
+			initialOpen: true, className: 'publisher-prepublish' },
+		confirmed ? null : el(PublishLock),
+		el('p', null, sprintf(__('%d chiffre(s) ou citation(s) introuvable(s) dans les sources. '
+			+ 'Vérifiez-les avant de publier.', 'publisher-companion'), post.facts.length)),
+		el(FactsList, { facts: post.facts }),
+		el(CheckboxControl, { className: 'publisher-review-confirm', checked: confirmed, onChange,
+			label: __('J’ai vérifié ces chiffres et citations', 'publisher-companion') }));
+	}
+
+	/** The notice at the top of the editor, the panel opened, and the pre-publish step kept on. */
+	function ReviewNotice() {
+		const post = usePost();
+		const pending = needsReview(post) && post.status !== 'publish';
+		const { createNotice, removeNotice } = useDispatch('core/notices');
+		const { enablePublishSidebar } = useDispatch('core/editor');
+		useEffect(() => {
+			if (!pending) {
+				removeNotice(NOTICE);
+				return;
+			}
+			enablePublishSidebar();
+			// One id: shown once, replaced rather than stacked; not dismissible while pending.
+			createNotice('warning', sprintf(__('publisher : %d chiffre(s) ou citation(s) à vérifier '
+				+ 'avant de publier (voir le panneau « publisher »).', 'publisher-companion'),
+			post.facts.length), { id: NOTICE, isDismissible: false,
+				actions: [{ label: __('Voir les faits', 'publisher-companion'), onClick: showPanel }] });
+		}, [pending, post.facts.length]);
+		return null;
+	}
+
+	function showPanel() {
+		const ui = wp.data.dispatch('core/edit-post');
+		ui.openGeneralSidebar('edit-post/document');
+		if (!wp.data.select('core/edit-post').isEditorPanelOpened(PLUGIN + '/' + PANEL)) {
+			ui.toggleEditorPanelOpened(PLUGIN + '/' + PANEL);
+		}
+	}
+
+	function Publisher() {
+		const hasReport = useSelect((select) =>
+			!!(select('core/editor').getEditedPostAttribute('meta') || {}).publisher_report, []);
+		useEffect(() => {
+			if (hasReport) {
+				showPanel();   // plugin panels start closed: a publisher draft opens on its report
+			}
+		}, [hasReport]);
+		return el(Fragment, null, el(DocumentPanel), el(ReviewPanel), el(ReviewNotice));
+	}
+
+	wp.plugins.registerPlugin(PLUGIN, { render: Publisher, icon: 'media-text' });
+}(window.wp, window.publisherCompanion));
