@@ -73,7 +73,7 @@ def check_wordpress(settings: Settings) -> list[Result]:
     try:
         settings.require_wordpress()
         client = open_client(settings)
-        return client.diagnose()
+        return [Result(c.name, c.status, c.detail, c.fix) for c in client.diagnose()]
     except PublisherError as err:
         return [Result("wordpress", "fail", str(err), _fix_for(err))]
 

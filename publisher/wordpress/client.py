@@ -25,6 +25,7 @@ from ..net import Http, redact
 from . import terms as _terms
 from .api import RestApi, error_from, json_or_none
 from .auth import diagnose_401
+from .port import Check
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +57,7 @@ class WordPressClient:
         self._index: dict | None = None
         self._category_ids: dict[str, int] = {}   # normalize(name) → id, from category_names()
         self.batch_ok = True                       # False once the site refused /batch/v1
+        self._authors: dict[str, int | None] = {}  # login → user id, from author_id()
 
     # --- site facts (each fetched once) -------------------------------------------------
 
@@ -129,23 +131,35 @@ class WordPressClient:
                               for t in terms if t.get("name") and t.get("id")}
         return names
 
-    def diagnose(self) -> list:
+    def diagnose(self) -> list[Check]:
         """``publisher doctor``: API found, login works, least privilege, plugin installed."""
-        from ..doctor import Result
-        results = [Result("wordpress", "ok", f"REST API at {redact(self.root)}")]
+        results = [Check("wordpress", "ok", f"REST API at {redact(self.root)}")]
         user = self.check_auth()
         roles = ", ".join(user.get("roles") or []) or "no role"
-        results.append(Result("wordpress login", "warn" if self.warnings else "ok",
-                              f"{user.get('username')} ({roles}) can create posts",
-                              "; ".join(self.warnings)))
+        results.append(Check("wordpress login", "warn" if self.warnings else "ok",
+                             f"{user.get('username')} ({roles}) can create posts",
+                             "; ".join(self.warnings)))
         if self.plugin_present():
-            results.append(Result("companion plugin", "ok", "SEO meta and source-hash lookup "
-                                                             "registered"))
+            results.append(Check("companion plugin", "ok", "SEO meta and source-hash lookup "
+                                                           "registered"))
         else:
-            results.append(Result("companion plugin", "warn", PLUGIN_MISSING,
-                                  "copy wordpress-plugin/publisher-companion.php into "
-                                  "wp-content/mu-plugins/"))
+            results.append(Check("companion plugin", "warn", PLUGIN_MISSING,
+                                 "copy wordpress-plugin/publisher-companion.php into "
+                                 "wp-content/mu-plugins/"))
         return results
+
+    def author_id(self, login: str) -> int | None:
+        """The id of ``login`` among the users who can write (asked once per login)."""
+        if login not in self._authors:
+            users = self.api.call("GET", "/wp/v2/users", what="finding the author", params={
+                "slug": login, "who": "authors", "_fields": "id,slug"})
+            found = [int(u["id"]) for u in users if u.get("slug") == login]
+            self._authors[login] = found[0] if found else None
+        return self._authors[login]
+
+    def set_author(self, post_id: int, author_id: int) -> None:
+        self.api.call("POST", f"/wp/v2/posts/{int(post_id)}", json={"author": int(author_id)},
+                      what=f"filing post {post_id} under user {author_id}")
 
     def _warn(self, message: str) -> None:
         if message not in self.warnings:

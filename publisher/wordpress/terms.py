@@ -125,7 +125,7 @@ def _create_all(client: "WordPressClient", taxonomy: str, names: list[str],
     created: dict[str, int] = {}
     for start in range(0, len(names), BATCH_MAX):
         chunk = names[start:start + BATCH_MAX]
-        answers = _batch(client, taxonomy, chunk) if getattr(client, "batch_ok", True) else None
+        answers = _batch(client, taxonomy, chunk) if client.batch_ok else None
         for index, name in enumerate(chunk):
             answer = answers[index] if answers else None
             if answer is None:          # no batch, or this route may not be batched

@@ -26,6 +26,7 @@ from ..models import Draft, PostResult
 from ..net import Http, redact
 from .api import RestApi
 from .client import PLUGIN_MISSING, SEO_KEYS, choose_status
+from .port import Check, Unsupported
 from .terms import normalize
 
 log = logging.getLogger(__name__)
@@ -66,7 +67,7 @@ class _HttpTransport(xmlrpc.client.Transport):
 
 
 class XmlRpcClient:
-    """Same surface as WordPressClient for what the pipeline needs."""
+    """The WordPress client (wordpress.port.WordPressPort) over XML-RPC."""
 
     transport = "xmlrpc"
 
@@ -78,6 +79,7 @@ class XmlRpcClient:
         self.warnings: list[str] = []
         self._lib = _library()
         self._client = None
+        self._authors: dict[str, int | None] = {}     # login → user id, from author_id()
 
     # --- plumbing ---------------------------------------------------------------------------
 
@@ -149,8 +151,51 @@ class XmlRpcClient:
                 "link": getattr(post, "link", ""), "title": post.title,
                 "meta": {f["key"]: f["value"] for f in (post.custom_fields or [])}}
 
+    def supports_hash_lookup(self) -> bool:
+        return False                   # XML-RPC cannot query posts by meta
+
     def find_by_source_hash(self, source_hash: str) -> dict | None:
-        return None                    # XML-RPC cannot query posts by meta
+        return None                    # see supports_hash_lookup: callers use their records
+
+    def category_names(self) -> list[str]:
+        return sorted(self._terms("category").values())
+
+    def edit_link(self, post_id: int) -> str:
+        return f"{self.url[: -len('xmlrpc.php')]}wp-admin/post.php?post={int(post_id)}&action=edit"
+
+    def upload_media(self, path_or_url: str, alt: str = "", credit: str = "") -> int:
+        raise Unsupported("the XML-RPC transport does not upload media: add the image in "
+                          "WordPress or use WP_TRANSPORT=rest", url=redact(self.url))
+
+    def author_id(self, login: str) -> int | None:
+        """wp.getAuthors lists the users who can write (any account that may edit posts)."""
+        if login not in self._authors:
+            authors = self.call(self._lib[3].GetAuthors(), "finding the author")
+            found = [int(a.id) for a in authors if a.user_login == login]
+            self._authors[login] = found[0] if found else None
+        return self._authors[login]
+
+    def set_author(self, post_id: int, author_id: int) -> None:
+        post = self._lib[0].WordPressPost()
+        post.user = int(author_id)      # only post_author is sent: nothing else changes
+        self.call(self._lib[1].EditPost(int(post_id), post),
+                  f"filing post {post_id} under user {author_id}")
+
+    def diagnose(self) -> list[Check]:
+        """``publisher doctor`` over XML-RPC: the endpoint answers, the login works, and what
+        this transport cannot do (find a post by source hash, check the companion plugin)."""
+        user = self.check_auth()
+        roles = ", ".join(user["roles"]) or "no role"
+        return [
+            Check("wordpress", "ok", f"XML-RPC at {redact(self.url)}"),
+            Check("wordpress login", "warn" if self.warnings else "ok",
+                  f"{user['username']} ({roles}) can create posts", "; ".join(self.warnings)),
+            Check("source-hash lookup", "warn", "XML-RPC cannot find a post by its source hash: "
+                  "a second draft is avoided only through publisher's own records (PUBLISHER_DB)",
+                  "use WP_TRANSPORT=rest with the companion plugin if the REST API is available"),
+            Check("companion plugin", "skip", "cannot be checked over XML-RPC: each post's SEO "
+                  "meta are read back and a missing one is reported"),
+        ]
 
     def create_post(self, draft: Draft, *, status: str | None = None,
                     existing: dict | None = None, looked_up: bool = False) -> PostResult:
@@ -247,7 +292,7 @@ class XmlRpcClient:
         site = self.url[: -len("xmlrpc.php")]
         return PostResult(id=post_id, status=stored["status"], slug=stored["slug"],
                           link=stored["link"] or f"{site}?p={post_id}",
-                          edit_link=f"{site}wp-admin/post.php?post={post_id}&action=edit",
+                          edit_link=self.edit_link(post_id),
                           requested_slug=draft.slug, warnings=tuple(dict.fromkeys(warnings)))
 
 
