@@ -273,3 +273,72 @@ def test_story_identity_prefers_the_canonical_link_then_the_guid():
     clean = FeedItem("other-guid", "https://N.test/a#x", "Titre")
     assert story_identity(tracked) == story_identity(clean) == "https://n.test/a"
     assert story_identity(FeedItem("urn:x:1", "", "Titre")) == "guid:urn:x:1"
+
+
+# --- hostile and huge feeds (issue 13 part 3, issue 14 class 10) ------------------------------
+
+def _rss(items: list[tuple[str, str, str]]) -> bytes:
+    """An RSS 2.0 document from (title, link, pubDate) triples."""
+    from xml.sax.saxutils import escape
+    entries = "".join(f"<item><title>{escape(t)}</title><link>{escape(link)}</link>"
+                      f"<description>Résumé de {escape(t)}.</description>"
+                      + (f"<pubDate>{d}</pubDate>" if d else "") + "</item>"
+                      for t, link, d in items)
+    return (f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>'
+            f"<title>Hostile</title>{entries}</channel></rss>").encode()
+
+
+HOSTILE_LINKS = ["javascript:alert(document.cookie)", "  JavaScript:alert(1)",
+                 "data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==",
+                 "file:///etc/passwd", "vbscript:msgbox", "mailto:redaction@news.test",
+                 "ftp://files.news.test/a.txt", "java\tscript:alert(1)"]
+
+
+def test_only_http_links_are_kept_and_the_others_are_skipped_with_a_reason(feeds, http, caplog):
+    rows = [(f"Piège {n}", link, "") for n, link in enumerate(HOSTILE_LINKS)]
+    rows += [("Relatif", "/culture/louvre", ""), ("Absolu", "https://news.test/a", "")]
+    url = feeds.route("/hostile.xml", body=_rss(rows))
+    with caplog.at_level("WARNING", logger="publisher.feeds.fetch"):
+        result = fetch_feed(url, http)
+    assert [i.link for i in result.items] == [feeds.url("/culture/louvre"), "https://news.test/a"]
+    assert [reason for _, reason in result.skipped] == ["unsafe_link"] * len(HOSTILE_LINKS)
+    assert all(i.link.startswith(("http://", "https://")) for i in result.items)
+    logged = [r.getMessage() for r in caplog.records if "unsafe_link" in r.getMessage()]
+    assert len(logged) == len(HOSTILE_LINKS) and "Piège 0" in logged[0]
+
+
+def test_a_feed_of_only_hostile_links_is_empty_not_loaded(feeds, http):
+    url = feeds.route("/only.xml", body=_rss([("x", link, "") for link in HOSTILE_LINKS[:3]]))
+    result = fetch_feed(url, http)
+    assert (result.status, result.reason, result.items) == ("ok", "empty", [])
+    assert len(result.skipped) == 3
+
+
+def test_a_long_feed_keeps_its_newest_items_and_says_how_many_it_left_out(feeds, http, caplog):
+    import random
+    from email.utils import format_datetime
+    from datetime import datetime, timedelta, timezone
+    start = datetime(2024, 3, 1, tzinfo=timezone.utc)
+    rows = [(f"Article {n}", f"https://news.test/{n}", format_datetime(start + timedelta(hours=n)))
+            for n in range(300)]
+    random.Random(3).shuffle(rows)                  # an archive in no particular order
+    url = feeds.route("/archive.xml", body=_rss(rows))
+    with caplog.at_level("WARNING", logger="publisher.feeds.fetch"):
+        result = fetch_feed(url, http, max_items=50)
+    kept = {int(i.link.rsplit("/", 1)[1]) for i in result.items}
+    assert kept == set(range(250, 300))             # the 50 newest
+    assert [i.link for i in result.items] == [link for _, link, _ in rows
+                                              if int(link.rsplit("/", 1)[1]) >= 250]  # feed order
+    assert result.left_out == 250
+    assert any("kept the 50 newest; 250 older ones left out" in r.getMessage()
+               for r in caplog.records)
+    assert len(fetch_feed(url, http).items) == 300   # no cap asked: everything
+
+
+def test_undated_items_count_after_dated_ones_and_in_feed_order(feeds, http):
+    rows = [("Sans date A", "https://news.test/a", ""),
+            ("Daté", "https://news.test/d", "Tue, 03 Oct 2023 10:00:00 GMT"),
+            ("Sans date B", "https://news.test/b", ""), ("Sans date C", "https://news.test/c", "")]
+    result = fetch_feed(feeds.route("/mixed.xml", body=_rss(rows)), http, max_items=2)
+    assert [i.link for i in result.items] == ["https://news.test/a", "https://news.test/d"]
+    assert result.left_out == 2
