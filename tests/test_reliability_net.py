@@ -259,3 +259,51 @@ def test_redirects_are_followed_by_hand_and_capped(server):
     with pytest.raises(NetworkError) as err:
         fast().get_public(srv.url + "/start", max_redirects=3)
     assert err.value.reason == "too_many_redirects" and len(srv.seen) == 4
+
+
+# --- one deadline over connect, headers and body (issue 14, class 3) --------------------------
+
+def trickle_headers(every: float = 0.05, count: int = 600):
+    """The status line at once, then headers one byte at a time: each byte well within the
+    read timeout, the whole far beyond any deadline (30 s at the defaults)."""
+    def act(conn, stop):
+        conn.sendall(b"HTTP/1.1 200 OK\r\n")
+        for byte in (b"X-Slow: " + b"a" * count)[:count]:
+            if stop.wait(every):
+                return
+            conn.sendall(bytes([byte]))
+        conn.sendall(b"\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}")
+    return act
+
+
+def test_headers_trickled_a_byte_at_a_time_are_cut_at_the_item_deadline(server):
+    srv = server(trickle_headers())
+    http = fast(timeout=1.0, deadline=time.monotonic() + 1.5)
+    with pytest.raises(NetworkError) as err:
+        http.request("GET", srv.url + "/slow-headers")
+    message = str(err.value)
+    assert err.value.reason == "timeout" and srv.url + "/slow-headers" in message
+    assert "PUBLISHER_ITEM_TIMEOUT" in message and "headers" in message
+    assert len(srv.seen) == 1, "an attempt cut by the deadline is not retried"
+
+
+def test_the_total_budget_covers_the_headers_too(server):
+    srv = server(trickle_headers())
+    with pytest.raises(NetworkError) as err:
+        fast(max_total=1.5, retries=0).get_public(srv.url + "/page")
+    assert err.value.reason == "timeout" and "headers" in str(err.value)
+
+
+def test_a_source_page_with_trickled_headers_fails_on_time_with_the_url(server, tmp_path):
+    """What the attack saw: a web source whose headers crawl in held the item for minutes
+    and ended with 'no article text found'. Now: a timeout naming the URL."""
+    from publisher import api
+    from publisher.config import Settings
+    srv = server(trickle_headers())
+    settings = Settings.from_mapping({"PUBLISHER_ALLOW_PRIVATE_URLS": "1",
+                                      "PUBLISHER_HTTP_TIMEOUT": "1"})
+    request = api.DraftRequest(inputs=(srv.url + "/article",))
+    with pytest.raises(NetworkError) as err:
+        api.load_inputs(request, settings, deadline=time.monotonic() + 1.5)
+    assert err.value.reason == "timeout" and srv.url + "/article" in str(err.value)
+    assert "no article text" not in str(err.value)

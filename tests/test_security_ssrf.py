@@ -153,3 +153,111 @@ def test_a_host_that_does_not_resolve_is_a_named_network_error():
     with pytest.raises(NetworkError) as err:
         check_url("http://nonexistent.invalid/x")        # .invalid never resolves (RFC 6761)
     assert err.value.reason == "dns_failed"
+
+
+# --- IPv6 forms that carry an IPv4 address, and pinned connections (issue 14, class 9) --------
+
+@pytest.mark.parametrize("host", [
+    "[64:ff9b::7f00:1]", "[64:ff9b::a9fe:a9fe]", "[64:ff9b::a00:8]",  # NAT64 → 127/8, metadata, 10/8
+    "[64:ff9b:1::a00:8]",                                          # local-use NAT64
+    "[2002:7f00:1::1]", "[2002:a9fe:a9fe::]", "[2002:c0a8:101::1]",    # 6to4 → loopback, metadata, 192.168
+    "[::127.0.0.1]", "[::a9fe:a9fe]", "[::10.0.0.8]",              # IPv4-compatible
+    "[::ffff:10.0.0.8]", "[::ffff:7f00:1]",                        # IPv4-mapped
+    "[fec0::1]", "[fec0:0:0:1::1]",                                # site-local
+    "[2001:0:4136:e378:8000:63bf:3fff:fdd2]", "[2001::7f00:1]",    # Teredo
+    "[ff02::1]", "224.0.0.1",                                      # multicast
+])
+def test_ipv6_forms_that_embed_a_private_ipv4_address_are_refused(host):
+    with pytest.raises(UnsafeURLError) as err:
+        check_url(f"http://{host}/latest/meta-data/")
+    assert "PUBLISHER_ALLOW_PRIVATE_URLS" in str(err.value)
+
+
+@pytest.mark.parametrize("host", ["[64:ff9b::5db8:d822]", "[2002:5db8:d822::1]",
+                                  "[::ffff:93.184.216.34]", "[2606:2800:220:1::]"])
+def test_ipv6_forms_that_embed_a_public_ipv4_address_pass(host):
+    assert check_url(f"http://{host}/article")
+
+
+class NamedSite:
+    """A loopback server that records the Host header and the path of each request; ``/hop``
+    redirects to ``/final`` and closes the connection, so the next hop connects anew."""
+
+    def __init__(self, address: str = "127.0.0.1", port: int = 0):
+        self.seen: list[tuple[str, str]] = []
+        site = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_GET(self):
+                site.seen.append((self.headers.get("Host", ""), self.path))
+                hop = self.path == "/hop"
+                self.send_response(302 if hop else 200)
+                self.send_header("Location" if hop else "Content-Type",
+                                 "/final" if hop else "text/plain")
+                self.send_header("Content-Length", "0" if hop else "2")
+                self.send_header("Connection", "close")
+                self.end_headers()
+                self.wfile.write(b"" if hop else b"ok")
+
+        self.server = ThreadingHTTPServer((address, port), Handler)
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class Resolver:
+    """A resolver hook: answers ``first`` once, then ``later`` (a DNS-rebinding server)."""
+
+    def __init__(self, first: list[str], later: list[str] | None = None):
+        self.first, self.later, self.asked = first, later or first, []
+
+    def __call__(self, host: str, port: int) -> list[str]:
+        self.asked.append(host)
+        return self.first if len(self.asked) == 1 else self.later
+
+
+def test_the_connection_goes_to_the_resolved_address_with_the_name_kept():
+    """news.test resolves nowhere but through the hook: reaching the server proves the
+    socket went to the hook's address, while Host still names the site."""
+    site = NamedSite()
+    try:
+        resolver = Resolver(["127.0.0.1"])
+        http = Http(allow_private=True, resolver=resolver, retries=0)
+        resp = http.get_public(f"http://news.test:{site.port}/article")
+        assert resp.text == "ok" and site.seen == [(f"news.test:{site.port}", "/article")]
+        assert resolver.asked == ["news.test"]
+    finally:
+        site.close()
+
+
+def test_dns_rebinding_between_hops_never_reaches_the_second_address():
+    """The first answer is the good server; every later answer the other one (same port on
+    127.0.0.2). The redirect forces a new connection: it must go where the first went."""
+    good = NamedSite("127.0.0.1")
+    evil = NamedSite("127.0.0.2", good.port)
+    try:
+        resolver = Resolver(["127.0.0.1"], ["127.0.0.2"])
+        http = Http(allow_private=True, resolver=resolver, retries=0)
+        resp = http.get_public(f"http://rebind.test:{good.port}/hop")
+        assert resp.text == "ok" and [p for _, p in good.seen] == ["/hop", "/final"]
+        assert evil.seen == [] and resolver.asked == ["rebind.test"]
+    finally:
+        good.close()
+        evil.close()
+
+
+def test_a_name_the_hook_resolves_to_loopback_is_refused_before_anything_is_sent():
+    site = NamedSite()
+    try:
+        with pytest.raises(UnsafeURLError):
+            Http(resolver=Resolver(["93.184.216.34", "127.0.0.1"])).get_public(
+                f"http://mixed.test:{site.port}/")
+        assert site.seen == []
+    finally:
+        site.close()
