@@ -49,6 +49,39 @@ def _default_db() -> str:
     return "sqlite:///" + str(Path(user_data_dir("publisher")) / "publisher.db")
 
 
+def database_url(value: str) -> str:
+    """PUBLISHER_DB as a database URL: a URL is kept; a plain file path (relative to the
+    current folder, ``~`` expanded) is the SQLite database at that absolute path."""
+    value = value.strip()
+    if "://" in value:
+        return value
+    if value == ":memory:":
+        return "sqlite://"
+    return "sqlite:///" + str(Path(value).expanduser().absolute())
+
+
+# PUBLISHER_* variables read by scripts and tests, not by Settings: not typos.
+TOOL_KEYS = ("PUBLISHER_CRASH_AT", "PUBLISHER_TEST_PG", "PUBLISHER_WP_DIR", "PUBLISHER_LLM_CACHE",
+             "PUBLISHER_FAULT_SEED", "PUBLISHER_FAULT_RUNS", "PUBLISHER_FAULT_REPORT",
+             "PUBLISHER_SCREENSHOTS")
+
+
+def unknown_keys(names, known=()) -> list[tuple[str, str]]:
+    """The ``PUBLISHER_*`` names that no setting reads, each with the nearest known key
+    ("" when none is close): a misspelt key is otherwise silently ignored."""
+    import difflib
+    valid = {*Settings.ENV, *TOOL_KEYS, *known}
+    # Compared without the prefix they all share, which would make any two names look alike.
+    tails = {k.removeprefix("PUBLISHER_"): k for k in valid if k.startswith("PUBLISHER_")}
+    found = []
+    for name in sorted(set(names)):
+        if name.startswith("PUBLISHER_") and name not in valid:
+            near = difflib.get_close_matches(name.removeprefix("PUBLISHER_"), sorted(tails),
+                                             n=1, cutoff=0.7)
+            found.append((name, tails[near[0]] if near else ""))
+    return found
+
+
 def parse_prices(spec: str) -> dict[str, tuple[float, float]]:
     """``"model=in/out,model2=in/out"`` in USD per million tokens."""
     prices: dict[str, tuple[float, float]] = {}
@@ -101,6 +134,8 @@ class Settings:
     drafts_dir: str = "drafts"
     default_status: str = "draft"
     default_category: str = ""
+    feed_max_items: int = 50                 # the newest items read from one feed per poll
+    max_source_chars: int = 60_000           # one source's text sent to the LLM (~15k tokens)
     # Scale-out (docs/scale.md): several sites, workers, and limits shared by all workers.
     sites_file: str = ""                     # PUBLISHER_SITES: a TOML file of sites
     worker_id: str = ""                      # this worker's stable identity
@@ -125,6 +160,8 @@ class Settings:
         "PUBLISHER_MIN_WORDS": "min_words", "PUBLISHER_PRICES": "prices",
         "PUBLISHER_DB": "db", "PUBLISHER_DRAFTS_DIR": "drafts_dir",
         "PUBLISHER_STATUS": "default_status", "PUBLISHER_CATEGORY": "default_category",
+        "PUBLISHER_FEED_MAX_ITEMS": "feed_max_items",
+        "PUBLISHER_MAX_SOURCE_CHARS": "max_source_chars",
         "PUBLISHER_SITES": "sites_file", "PUBLISHER_WORKER_ID": "worker_id",
         "PUBLISHER_LLM_RPM": "llm_rpm", "PUBLISHER_LLM_TPM": "llm_tpm",
         "PUBLISHER_LLM_CONCURRENCY": "llm_concurrency", "PUBLISHER_WP_RPM": "wp_rpm",
@@ -161,8 +198,10 @@ class Settings:
             raise ConfigError(f"PUBLISHER_ITEM_TIMEOUT={settings.item_timeout:g}: give the "
                               "seconds one item may take in all, e.g. 900")
         parse_ports(settings.local_llm_ports)          # a bad port list fails here, exit 2
-        if not settings.db:
-            settings = replace(settings, db=_default_db())
+        if settings.feed_max_items < 1 or settings.max_source_chars < 1000:
+            raise ConfigError("PUBLISHER_FEED_MAX_ITEMS must be 1 or more and PUBLISHER_MAX_"
+                              "SOURCE_CHARS 1000 or more; fix them in the environment or .env")
+        settings = replace(settings, db=database_url(settings.db) if settings.db else _default_db())
         return settings
 
     # --- what the stages ask of the settings -------------------------------------------

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+import os
 import stat
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Mapping
 
 from .config import LLM_HOWTO, Settings
 from .errors import PublisherError
@@ -22,7 +24,8 @@ class Result:
 
 
 def run_checks(settings: Settings, env_file: str = ".env", site: str | None = None) -> list[Result]:
-    results = [check_env_file(env_file), check_database(settings)]
+    results = [check_env_file(env_file), *check_setting_names(env_file, settings),
+               check_database(settings)]
     results += check_sites(settings, site) if settings.sites_file else check_wordpress(settings)
     results += check_llm(settings)
     return results
@@ -53,6 +56,38 @@ def check_env_file(path: str) -> Result:
         return Result("settings file", "warn", f"{path} is readable by group or others",
                       f"chmod 600 {path}")
     return Result("settings file", "ok", f"{path} readable by you only")
+
+
+def check_setting_names(env_file: str, settings: Settings | None = None,
+                        environ: Mapping[str, str] | None = None) -> list[Result]:
+    """``PUBLISHER_*`` keys in the settings file or the environment that no setting reads:
+    a typo there is otherwise ignored without a word, and the default silently used."""
+    from dotenv import dotenv_values
+    from .config import unknown_keys
+    where: dict[str, str] = {}
+    if Path(env_file).is_file():
+        where.update({key: env_file for key in dotenv_values(env_file)})
+    for key in (os.environ if environ is None else environ):
+        where.setdefault(key, "the environment")
+    found = unknown_keys(where, known=_site_password_names(settings))
+    if not found:
+        return [Result("setting names", "ok", "every PUBLISHER_* name set is one publisher "
+                                              "reads")]
+    return [Result("setting names", "warn", f"{name} (in {where[name]}) is not a setting "
+                                            "publisher reads: likely a typo",
+                   f"rename it to {near}" if near else "see .env.example for the setting names")
+            for name, near in found]
+
+
+def _site_password_names(settings: Settings | None) -> list[str]:
+    # A sites file may name its password variables PUBLISHER_SOMETHING: those are not typos.
+    if settings is None or not settings.sites_file:
+        return []
+    from .sites import load_sites
+    try:
+        return [site.password_env for site in load_sites(settings) if site.password_env]
+    except PublisherError:            # check_sites reports what is wrong with the file
+        return []
 
 
 def check_database(settings: Settings) -> Result:

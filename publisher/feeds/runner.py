@@ -392,7 +392,8 @@ class _Run:
         http = Http(timeout=self.settings.http_timeout,
                     allow_private=self.settings.allow_private_urls, retries=1)
         try:
-            result = fetch_feed(url, http, self.store, remember=False)
+            result = fetch_feed(url, http, self.store, remember=False,
+                                max_items=self.settings.feed_max_items)
         except PublisherError as err:      # fetch_feed promises not to; a bug must not stop us
             result = FeedResult(url, "failed", err.reason, str(err))
         if result.status != "ok":
