@@ -151,6 +151,7 @@ class Report:
     warnings: tuple[str, ...] = ()
     repairs: tuple[str, ...] = ()
     untraceable: tuple[str, ...] = ()  # figures and quotes not found in any source
+    passages: tuple[str, ...] = ()     # the source sentence nearest each of them ("": none)
     checks: tuple[Check, ...] = ()
     usage: tuple[Usage, ...] = ()
     sources: tuple[str, ...] = ()      # "Label — URL" for each source

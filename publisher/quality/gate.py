@@ -374,6 +374,7 @@ def _report(run: _Run) -> Report:
     return Report(word_count=words, target_words=run.target,
                   warnings=tuple(dict.fromkeys(warnings)), repairs=tuple(run.repairs),
                   untraceable=tuple(claims),
+                  passages=tuple(facts.nearest_passage(c, run.sources) for c in claims),
                   checks=tuple(_checks(run, words, lang, foreign, leaks, claims, issues)),
                   usage=tuple(run.usage), sources=tuple(_source_line(s) for s in run.sources),
                   blocking=blocking)
