@@ -85,10 +85,22 @@ def check_panel(page, post: dict) -> None:
     assert serp.rstrip(" …") and seo_value(post["meta"], "title").startswith(serp.rstrip(" …"))
     facts = page.locator(".publisher-facts li")
     assert facts.count() >= 1
-    assert "3,7 milliards" in page.locator(".publisher-facts").inner_text()
+    figure = page.locator(".publisher-facts li", has_text="3,7 milliards")
+    # the source sentence nearest the invented figure: the one holding the real amount
+    assert "2,4 milliards" in figure.locator(".publisher-fact-passage").inner_text()
     notice = page.locator(".components-notice.is-warning", has_text="à vérifier")
     assert notice.count() == 1 and notice.is_visible()
     assert not notice.locator(".components-notice__dismiss").count(), "not dismissible"
+
+
+def screenshot_whole_panel(page, path: Path) -> None:
+    """The sidebar scrolls: a window tall enough to hold the whole panel, then back."""
+    size = page.viewport_size
+    height = int(page.locator(".publisher-panel").bounding_box()["height"]) + 800
+    page.set_viewport_size({"width": size["width"], "height": max(height, size["height"])})
+    page.locator(".publisher-panel").screenshot(path=str(path))
+    page.set_viewport_size(size)
+    assert path.stat().st_size > 10_000
 
 
 def edit_description_and_save(page) -> None:
@@ -124,7 +136,7 @@ def test_editor_reviews_seo_and_facts_in_the_block_editor_panel(
     open_in_block_editor(page, wp_site, post["id"])
     check_panel(page, post)
     page.screenshot(path=str(shots / "editor.png"))
-    page.locator(".publisher-panel").screenshot(path=str(shots / "panel.png"))
+    screenshot_whole_panel(page, shots / "panel.png")
 
     edit_description_and_save(page)
     saved = _post(wp_site, post["id"], "editor")["meta"]

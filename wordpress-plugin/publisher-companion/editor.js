@@ -109,15 +109,17 @@
 	}
 
 	/** Each fact to verify as {claim, passage, source}: the report lists the untraceable figures
-	 * and quotations as text, or as objects carrying the nearest source passage. */
+	 * and quotations as text, with the nearest source sentence of each at the same place in
+	 * `passages` (or as objects carrying it). */
 	function factsOf(report) {
 		if (!report) {
 			return [];
 		}
 		const items = report.facts_to_verify || report.facts || report.untraceable || [];
-		return (Array.isArray(items) ? items : []).map((item) => {
+		const passages = Array.isArray(report.passages) ? report.passages : [];
+		return (Array.isArray(items) ? items : []).map((item, i) => {
 			if (!item || typeof item !== 'object') {
-				return { claim: String(item), passage: '', source: '' };
+				return { claim: String(item), passage: String(passages[i] || ''), source: '' };
 			}
 			return { claim: String(item.claim || item.text || ''),
 				passage: String(item.passage || item.nearest || ''),
@@ -178,18 +180,23 @@
 		return counter('publisher-title-counter', sprintf(
 			/* translators: 1: characters, 2: max characters, 3: pixels, 4: max pixels */
 			__('%1$d caractères (max. %2$d) · %3$d px sur %4$d', 'publisher-companion'),
-			value.length, RULES.titleMaxChars, px, RULES.titleMaxPx), fits ? 'good' : 'bad');
+			value.length, RULES.titleMaxChars, px, RULES.titleMaxPx)
+			+ (px > RULES.titleMaxPx ? __(' — coupé par Google', 'publisher-companion') : ''),
+		fits ? 'good' : 'bad');
 	}
 
+	/** Orange, not red, outside the range: a description Google cuts still shows its start. */
 	function descriptionCounter(value) {
 		const px = Math.round(textWidth(value, RULES.descFontPx));
 		const n = value.length;
-		const inRange = n >= RULES.descMinChars && n <= RULES.descMaxChars;
+		const cutByGoogle = px > RULES.descMaxPx || n > RULES.descCutChars;
+		const inRange = n >= RULES.descMinChars && n <= RULES.descMaxChars && !cutByGoogle;
 		return counter('publisher-description-counter', sprintf(
 			/* translators: 1: characters, 2: min, 3: max, 4: pixels, 5: max pixels */
 			__('%1$d caractères (recommandé : %2$d à %3$d) · %4$d px sur %5$d', 'publisher-companion'),
-			n, RULES.descMinChars, RULES.descMaxChars, px, RULES.descMaxPx),
-			n === 0 ? 'bad' : (inRange ? 'good' : 'ok'));
+			n, RULES.descMinChars, RULES.descMaxChars, px, RULES.descMaxPx)
+			+ (cutByGoogle ? __(' — coupée par Google', 'publisher-companion') : ''),
+		n === 0 ? 'bad' : (inRange ? 'good' : 'ok'));
 	}
 
 	function SeoFields({ post }) {
