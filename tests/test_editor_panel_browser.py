@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import uuid
 from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
 
+from publisher.seo import rules
+from publisher.seo.width import title_width_px
 from tests.support.fakellm import FakeLLM, Reply, make_smart_handler
 from tests.test_cli import SEED_000, _post, run
 from tests.test_wp_admin_browser import browser, log_in, open_in_block_editor  # noqa: F401
@@ -80,7 +83,15 @@ def check_panel(page, post: dict) -> None:
     description = page.locator(".publisher-meta-description textarea")
     assert description.input_value() == seo_value(post["meta"], "description") != ""
     counter = page.locator(".publisher-description-counter").inner_text()
-    assert counter.startswith(f"{len(description.input_value())} caractères")
+    assert counter.startswith(f"Méta-description : {len(description.input_value())} caractères "
+                              f"(recommandé : {rules.DESC_MIN} à {rules.DESC_MAX})")
+    # the browser's width of the title, as publisher measures it (Arial 20 px), give or take
+    shown = re.search(r"(\d+) px \(max\. (\d+) px\)",
+                      page.locator(".publisher-title-counter").inner_text())
+    assert int(shown[2]) == rules.TITLE_MAX_PX
+    assert abs(int(shown[1]) - title_width_px(title.input_value())) <= 3
+    assert page.locator(".publisher-checks h4").first.inner_text() in \
+        [group[0] for group in rules.STATUS.values()]
     serp = page.locator(".publisher-serp-title").inner_text()
     assert serp.rstrip(" …") and seo_value(post["meta"], "title").startswith(serp.rstrip(" …"))
     facts = page.locator(".publisher-facts li")
@@ -106,7 +117,7 @@ def screenshot_whole_panel(page, path: Path) -> None:
 def edit_description_and_save(page) -> None:
     page.locator(".publisher-meta-description textarea").fill(NEW_DESCRIPTION)
     counter = page.locator(".publisher-description-counter")
-    assert counter.inner_text().startswith(f"{len(NEW_DESCRIPTION)} caractères")
+    assert counter.inner_text().startswith(f"Méta-description : {len(NEW_DESCRIPTION)} caractères")
     assert page.locator(".publisher-serp-description").inner_text().startswith("Ce que l’OTAN")
     page.locator(".editor-post-save-draft").click()
     page.wait_for_function("""() => { const e = wp.data.select('core/editor');

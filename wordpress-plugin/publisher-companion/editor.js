@@ -39,35 +39,73 @@
 	config = config || {};
 	const RULES = rulesFrom(config.rules);
 
-	// --- thresholds ------------------------------------------------------------------------
+	// --- thresholds and wording: rules.json, exported from publisher/seo/rules.py -------------
 
-	/** rules.json (publisher/seo/rules.py) when present; else publisher/render/preview.py's and
-	 * seo/checks.py's numbers, so the panel never shows thresholds of its own. */
+	/** rules.json when present; else the same numbers and wording as publisher/seo/rules.py, so
+	 * the panel never shows thresholds of its own. */
 	function rulesFrom(raw) {
 		const r = raw && typeof raw === 'object' ? raw : {};
-		const t = r.meta_title || r.title || {};
-		const d = r.meta_description || r.description || {};
-		const num = (...values) => values.find((v) => typeof v === 'number');
+		const t = r.title || {};
+		const d = r.description || {};
+		const w = r.wording || {};
+		const num = (value, fallback) => (typeof value === 'number' ? value : fallback);
 		return {
-			titleMaxChars: num(t.max_chars, r.meta_title_max_chars, r.title_max_chars, 60),
-			titleMaxPx: num(t.max_px, r.meta_title_max_px, r.title_max_px, 600),
-			titleFontPx: num(t.font_px, r.title_font_px, 20),
-			descMinChars: num(d.min_chars, r.meta_description_min_chars, r.desc_min_chars, 120),
-			descMaxChars: num(d.max_chars, r.meta_description_max_chars, r.desc_max_chars, 156),
-			descCutChars: num(d.cut_chars, r.meta_description_cut_chars, r.desc_cut_chars, 160),
-			descMaxPx: num(d.max_px, r.meta_description_max_px, r.desc_max_px, 920),
-			descFontPx: num(d.font_px, r.desc_font_px, 14),
+			titleMaxChars: num(t.max_chars, 60), titleMaxPx: num(t.max_px, 600),
+			titleFontPx: num(t.font_px, 20),
+			descMinChars: num(d.min, 120), descMaxChars: num(d.max, 156),
+			descCutChars: num(d.cut_chars, 160), descMaxPx: num(d.cut_px, 920),
+			descFontPx: num(d.font_px, 14),
+			titleNote: w.title_note ||
+				'Titre SEO : {chars} caractères (max. {max_chars}), {px} px (max. {max_px} px)',
+			descriptionNote: w.description_note ||
+				'Méta-description : {chars} caractères (recommandé : {min} à {max})',
+			titleCut: w.title_cut_note || ' — coupé par Google',
+			descriptionCut: w.description_cut_note || ' — coupée par Google',
+			status: w.status || { bad: ['Problèmes', 'problème', 'problèmes'],
+				ok: ['Améliorations', 'amélioration', 'améliorations'],
+				good: ['Bons résultats', 'bon résultat', 'bons résultats'] },
+			arial: r.arial_units || null,
 		};
+	}
+
+	/** "{name}" placeholders, as str.format fills them in Python. */
+	function fill(template, values) {
+		return template.replace(/\{(\w+)\}/g, (all, name) => (name in values ? values[name] : all));
 	}
 
 	// --- Google's result: measured in Arial like the SERP (and publisher/seo/width.py) -------
 
 	let canvas = null;
-	function textWidth(text, sizePx) {
+	let canvasIsArial = null;
+
+	function canvasWidth(text, sizePx) {
 		canvas = canvas || document.createElement('canvas');
 		const ctx = canvas.getContext('2d');
 		ctx.font = sizePx + 'px Arial, "Liberation Sans", Arimo, Helvetica, sans-serif';
 		return ctx.measureText(text).width;
+	}
+
+	/** Arial's advance widths from rules.json, accents on their base letter (as Python does). */
+	function unitsWidth(text, sizePx) {
+		const units = RULES.arial;
+		let total = 0;
+		for (const ch of text) {
+			const base = ch.normalize('NFD')[0];
+			total += units.chars[ch] || units.chars[base] || units.default;
+		}
+		return total * sizePx / 1000;
+	}
+
+	/** The canvas when this browser has Arial's metrics; else the table publisher measures
+	 * with, so the editor's numbers never depend on the fonts of their machine. */
+	function textWidth(text, sizePx) {
+		if (!RULES.arial) {
+			return canvasWidth(text, sizePx);
+		}
+		if (canvasIsArial === null) {
+			canvasIsArial = Math.abs(canvasWidth('Hello, Wörld', 20) - unitsWidth('Hello, Wörld', 20)) <= 1;
+		}
+		return canvasIsArial ? canvasWidth(text, sizePx) : unitsWidth(text, sizePx);
 	}
 
 	/** The text as Google shows it: whole if it fits, else cut at a word and ended by " …". */
@@ -177,12 +215,10 @@
 	function titleCounter(value) {
 		const px = Math.round(textWidth(value, RULES.titleFontPx));
 		const fits = value.length > 0 && value.length <= RULES.titleMaxChars && px <= RULES.titleMaxPx;
-		return counter('publisher-title-counter', sprintf(
-			/* translators: 1: characters, 2: max characters, 3: pixels, 4: max pixels */
-			__('%1$d caractères (max. %2$d) · %3$d px sur %4$d', 'publisher-companion'),
-			value.length, RULES.titleMaxChars, px, RULES.titleMaxPx)
-			+ (px > RULES.titleMaxPx ? __(' — coupé par Google', 'publisher-companion') : ''),
-		fits ? 'good' : 'bad');
+		const note = fill(RULES.titleNote, { chars: value.length, max_chars: RULES.titleMaxChars,
+			px, max_px: Math.round(RULES.titleMaxPx) });
+		return counter('publisher-title-counter',
+			note + (px > RULES.titleMaxPx ? RULES.titleCut : ''), fits ? 'good' : 'bad');
 	}
 
 	/** Orange, not red, outside the range: a description Google cuts still shows its start. */
@@ -191,12 +227,13 @@
 		const n = value.length;
 		const cutByGoogle = px > RULES.descMaxPx || n > RULES.descCutChars;
 		const inRange = n >= RULES.descMinChars && n <= RULES.descMaxChars && !cutByGoogle;
-		return counter('publisher-description-counter', sprintf(
-			/* translators: 1: characters, 2: min, 3: max, 4: pixels, 5: max pixels */
-			__('%1$d caractères (recommandé : %2$d à %3$d) · %4$d px sur %5$d', 'publisher-companion'),
-			n, RULES.descMinChars, RULES.descMaxChars, px, RULES.descMaxPx)
-			+ (cutByGoogle ? __(' — coupée par Google', 'publisher-companion') : ''),
-		n === 0 ? 'bad' : (inRange ? 'good' : 'ok'));
+		const note = fill(RULES.descriptionNote, { chars: n, min: RULES.descMinChars,
+			max: RULES.descMaxChars });
+		const width = sprintf(__(', %1$d px (Google coupe vers %2$d px)', 'publisher-companion'),
+			px, RULES.descMaxPx);
+		return counter('publisher-description-counter',
+			note + width + (cutByGoogle ? RULES.descriptionCut : ''),
+			n === 0 ? 'bad' : (inRange ? 'good' : 'ok'));
 	}
 
 	function SeoFields({ post }) {
@@ -265,29 +302,41 @@
 				fact.source ? el('div', { style: { fontSize: '12px' } }, fact.source) : null)));
 	}
 
-	const STATUS = {
-		good: ['#1e7e34', 'Bon résultat'], pass: ['#1e7e34', 'Bon résultat'],
-		ok: ['#b26200', 'À améliorer'], warn: ['#b26200', 'À améliorer'],
-		bad: ['#cc1818', 'Problème'], fail: ['#cc1818', 'Problème'],
-	};
-	const ORDER = { bad: 0, fail: 0, ok: 1, warn: 1, good: 2, pass: 2 };
+	const COLORS = { bad: '#cc1818', ok: '#b26200', good: '#1e7e34' };
+	const LEGACY = { pass: 'good', warn: 'ok', warning: 'ok', fail: 'bad', error: 'bad' };
 
+	function statusOf(check) {
+		const status = LEGACY[check.status] || check.status;
+		return COLORS[status] ? status : 'ok';
+	}
+
+	function checkItem(check, i) {
+		const status = statusOf(check);
+		return el('li', { key: i, 'data-check': check.id || '', className: 'is-' + status,
+			style: { display: 'flex', gap: '6px', marginBottom: '6px' } },
+		el('span', { 'aria-hidden': true, style: { flex: '0 0 10px', height: '10px',
+			marginTop: '4px', borderRadius: '50%', background: COLORS[status] } }),
+		el('span', null, el('span', null, check.label || check.id || ''),
+			check.detail ? el('span', { style: { display: 'block', color: '#50575e',
+				fontSize: '12px' } }, check.detail) : null));
+	}
+
+	/** Problems first, as the dry-run preview groups them, under the same headings. */
 	function ChecksList({ checks }) {
 		const list = (Array.isArray(checks) ? checks : []).filter((c) => c && typeof c === 'object');
 		if (!list.length) {
 			return el('p', null, __('Aucun contrôle dans le rapport.', 'publisher-companion'));
 		}
-		list.sort((a, b) => (ORDER[a.status] ?? 1) - (ORDER[b.status] ?? 1));
-		return el('ul', { className: 'publisher-checks', style: { margin: 0 } }, list.map((check, i) => {
-			const [color, label] = STATUS[check.status] || STATUS.ok;
-			return el('li', { key: i, 'data-check': check.id || '', title: __(label, 'publisher-companion'),
-				style: { display: 'flex', gap: '6px', marginBottom: '6px' } },
-			el('span', { 'aria-label': __(label, 'publisher-companion'), style: { flex: '0 0 10px',
-				height: '10px', marginTop: '4px', borderRadius: '50%', background: color } }),
-			el('span', null, el('span', null, check.label || check.id || ''),
-				check.detail ? el('span', { style: { display: 'block', color: '#50575e', fontSize: '12px' } },
-					check.detail) : null));
-		}));
+		const groups = ['bad', 'ok', 'good'].map((status) =>
+			[status, list.filter((c) => statusOf(c) === status)]).filter(([, found]) => found.length);
+		const count = ([status, found]) => found.length + ' '
+			+ RULES.status[status][found.length < 2 ? 1 : 2];
+		return el('div', { className: 'publisher-checks' },
+			el('p', { className: 'publisher-checks-summary' }, groups.map(count).join(' · ')),
+			groups.map(([status, found]) => el(Fragment, { key: status },
+				el('h4', { style: { margin: '8px 0 4px', color: COLORS[status] } },
+					RULES.status[status][0]),
+				el('ul', { style: { margin: 0 } }, found.map(checkItem)))));
 	}
 
 	/** "Label — https://…" (or a bare URL): a link that opens beside the editor. */
