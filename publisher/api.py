@@ -16,7 +16,10 @@ from pathlib import Path
 from .config import Settings
 from .errors import (ConfigError, NetworkError, PublisherError, QualityError, SourceError,
                      WordPressError)
+from .limits import LlmLimits, limited_openai_client
 from .models import Brief, Draft, Outcome, PostResult, Report, SeoMeta, Source
+from .sites import OpenSite, file_under_author, open_site
+from .state.limits import Limits
 from . import pipeline
 
 log = logging.getLogger(__name__)
@@ -30,6 +33,7 @@ class DraftRequest:
     min_words: int | None = None
     update: bool = False          # rewrite the post already drafted from these same sources
     keep_status: bool = False     # --update without --status: the post keeps its status
+    site: str | None = None       # --site: the site of the sites file (None: the only one)
     options: pipeline.Options = field(default_factory=pipeline.Options)
 
 
@@ -42,11 +46,12 @@ def draft(request: DraftRequest, settings: Settings | None = None, *, stdin=None
     deadline = time.monotonic() + settings.item_timeout
     sources, brief = load_inputs(request, settings, stdin, deadline=deadline)
     settings.require_llm()
-    client, options = None, request.options
-    if not request.dry_run and settings.wordpress_configured:
-        settings.require_wordpress()
-        client, options = _connect(settings, options, deadline)
     store = open_store(settings)
+    shared = Limits(store)
+    site = open_site(settings, request.site, shared=shared, deadline=deadline,
+                     connect=not request.dry_run)
+    settings, client = site.settings, site.client
+    options = _site_options(request.options, site) if client else request.options
     story = pipeline.story_hash(sources)
     first = sources[0]          # so that `history` names what each outcome was about
     store.mark_source(story, next((s.url for s in sources if s.url), ""), story,
@@ -57,7 +62,7 @@ def draft(request: DraftRequest, settings: Settings | None = None, *, stdin=None
         outcome = Outcome("skipped", reason="already_drafted", post=existing)
         store.record_outcome(story, outcome)
         return outcome
-    llm = make_llm(settings, store, story, deadline=deadline, progress=progress)
+    llm = make_llm(settings, store, story, deadline=deadline, progress=progress, shared=shared)
     try:
         article, usage = pipeline.write(sources, brief, llm)
         prepared = pipeline.finish(article, usage, sources, brief, llm, options)
@@ -78,14 +83,16 @@ def draft(request: DraftRequest, settings: Settings | None = None, *, stdin=None
                      prepared.report, status=status, known=existing,
                      # "Nothing there" was true before the LLM's minute: ask again, in case
                      # another run drafted these sources meanwhile. A post found stays found.
-                     lookup=Lookup(found) if found is not None and hash_lookup(client) else None,
-                     deadline=deadline)
+                     lookup=(Lookup(found) if found is not None and client.supports_hash_lookup()
+                             else None),
+                     deadline=deadline, site=site)
     except PublisherError as err:          # the article is paid for: never lose it
         raise _saved_for_later(err, prepared, request, settings) from None
 
 
 def push(folder: str | Path, settings: Settings | None = None, *,
-         status: str | None = None, date: str = "", update: bool = False) -> Outcome:
+         status: str | None = None, date: str = "", update: bool = False,
+         site: str | None = None) -> Outcome:
     """Publish exactly what a dry-run folder holds (payload.json; content.html if edited).
     A post already made from the same sources is left alone (an editor may have changed it
     in WordPress since) unless ``update``. As with ``draft``, the status and date come from
@@ -96,12 +103,12 @@ def push(folder: str | Path, settings: Settings | None = None, *,
     draft_ = read_folder(Path(folder))
     if status:
         draft_ = replace(draft_, status=status, date=date if status == "future" else "")
-    settings.require_wordpress()
-    from .wordpress import open_client
     deadline = time.monotonic() + settings.item_timeout
-    client = open_client(settings, item_http(settings, deadline))
-    client.check_auth()
     store = open_store(settings)
+    opened = open_site(settings, site, shared=Limits(store), deadline=deadline)
+    settings, client = opened.settings, opened.client
+    if client is None:
+        settings.require_wordpress()          # says which WP_* setting is missing
     story = draft_.source_hash or "push:" + str(Path(folder).resolve())
     found, existing = (find_drafted(client, draft_.source_hash, store, settings.wp_url)
                        if draft_.source_hash else (None, None))
@@ -109,9 +116,9 @@ def push(folder: str | Path, settings: Settings | None = None, *,
         outcome = Outcome("skipped", reason="already_drafted", post=existing, draft=draft_)
         store.record_outcome(story, outcome)
         return outcome
-    lookup = Lookup(found) if draft_.source_hash and hash_lookup(client) else None
+    lookup = Lookup(found) if draft_.source_hash and client.supports_hash_lookup() else None
     return _push(client, draft_, store, story, settings, None, None, status=status,
-                 known=existing, lookup=lookup, deadline=deadline)
+                 known=existing, lookup=lookup, deadline=deadline, site=opened)
 
 
 # --- the steps ------------------------------------------------------------------------------
@@ -188,16 +195,13 @@ def item_http(settings: Settings, deadline: float | None = None):
                 deadline=deadline)
 
 
-def _connect(settings: Settings, options: pipeline.Options, deadline: float | None = None):
-    """Check credentials before any token is spent; learn the site's categories."""
-    from .wordpress import open_client
-    client = open_client(settings, item_http(settings, deadline))
-    client.check_auth()
-    categories = tuple(getattr(client, "category_names", lambda: [])())
-    category = options.category or settings.default_category
+def _site_options(options: pipeline.Options, site: OpenSite) -> pipeline.Options:
+    """The caller's options over the site's: its categories (learnt when it was opened, so
+    before any token is spent) and its default category unless one is asked."""
+    categories = site.options.categories
+    category = options.category or site.options.category
     _check_category(category, categories)
-    return client, replace(options, categories=categories or options.categories,
-                           category=category)
+    return replace(options, categories=categories or options.categories, category=category)
 
 
 def _check_category(name: str, categories: tuple[str, ...]) -> None:
@@ -230,7 +234,7 @@ def find_drafted(client, source_hash: str, store=None,
                  site: str = "") -> tuple[dict | None, PostResult | None]:
     """``already_drafted``, with the post as WordPress gave it (for create_post)."""
     post = client.find_by_source_hash(source_hash)
-    if not post and store is not None and not hash_lookup(client):
+    if not post and store is not None and not client.supports_hash_lookup():
         post = _recorded_post(client, store, site, source_hash)
     if not post:
         return None, None
@@ -246,11 +250,6 @@ def _as_result(post: dict, site: str) -> PostResult:
                       edit_link=edit, reused=True,
                       warnings=(f"already drafted from these sources: « {title} »; "
                                 "use --update to rewrite it",))
-
-
-def hash_lookup(client) -> bool:
-    """Whether WordPress itself can tell which post carries a source hash."""
-    return bool(getattr(client, "supports_hash_lookup", lambda: False)())
 
 
 def _recorded_post(client, store, site: str, source_hash: str) -> dict | None:
@@ -273,11 +272,17 @@ def _site_root(url: str) -> str:
 
 
 def make_llm(settings: Settings, store, story: str, *, deadline: float | None = None,
-             progress=None):
-    from .writer.llm import LLM
+             progress=None, shared: Limits | None = None):
+    """The story's LLM; with ``shared``, its requests obey the limits every worker shares
+    (PUBLISHER_LLM_RPM, _TPM, _CONCURRENCY), as a feed story's do."""
+    from .writer.llm import LLM   # late import: openai costs ~0.3 s; push and history need none
     recorder = (lambda usage: store.record_llm_call(usage, story)) if store else None
-    return LLM(settings, recorder=recorder, deadline=deadline, capabilities=store,
-               progress=progress)
+    llm = LLM(settings, recorder=recorder, deadline=deadline, capabilities=store,
+              progress=progress)
+    limits = LlmLimits.from_settings(settings)
+    if limits.active and shared is not None:
+        limited_openai_client(llm, shared, limits)
+    return llm
 
 
 def open_store(settings: Settings):
@@ -314,17 +319,19 @@ def _dry_run(prepared: pipeline.Prepared, request: DraftRequest, settings: Setti
 def _push(client, draft_: Draft, store, story: str, settings: Settings,
           seo: SeoMeta | None, report: Report | None, *, status: str | None = None,
           known: PostResult | None = None, lookup: Lookup | None = None,
-          deadline: float | None = None) -> Outcome:
+          deadline: float | None = None, site: OpenSite | None = None) -> Outcome:
     # The status comes from the command line only (``status``), never from a payload or a
     # source: the client refuses "publish" unless it is passed here explicitly.
     try:
-        if known is not None and not hash_lookup(client):   # the client cannot find it
+        if known is not None and not client.supports_hash_lookup():   # it cannot find it
             post = _update_known(client, known, draft_, status)
         elif lookup is not None:            # asked already: create_post need not ask again
             post = client.create_post(draft_, status=status, existing=lookup.post,
                                       looked_up=True)
         else:
             post = client.create_post(draft_, status=status)
+        if site is not None:
+            post = file_under_author(client, post, site.author_id, site.name)
         post = replace(post, warnings=tuple(dict.fromkeys((*client.warnings, *post.warnings))))
     except PublisherError as exc:
         err = _out_of_time(exc, deadline, settings)

@@ -143,7 +143,8 @@ def draft(inputs, dry_run, out_dir, min_words, strict, status, date, image, imag
                        as_json=as_json)
     request = api.DraftRequest(tuple(inputs), dry_run=dry_run, out_dir=out_dir or "",
                                min_words=min_words, update=update,
-                               keep_status=update and status is None, options=options)
+                               keep_status=update and status is None, options=options,
+                               site=site)
     from .progress import LiveLine
     live = LiveLine.for_terminal(quiet=quiet, as_json=as_json)
     try:
@@ -175,7 +176,7 @@ def push(folder, status, date, transport, allow_insecure_http, update, as_json, 
     settings = _overrides(_for_site(_setup(verbose, env_file), site), transport,
                           allow_insecure_http)
     outcome = run(lambda: api.push(folder, settings, status=status, date=date,
-                                  update=update),
+                                  update=update, site=site),
                   as_json=as_json)
     output.show(outcome, as_json=as_json, wordpress=True)
     sys.exit(output.exit_code(outcome))

@@ -146,6 +146,9 @@ class Settings:
     limit_window: float = 60.0               # the window of the limits above, seconds
     site_concurrency: int = 0                # stories of one site drafted at once, all workers
     local_llm_ports: str = LOCAL_LLM_PORTS   # searched on 127.0.0.1 when no LLM is configured
+    # Every variable the settings were read from (the --env-file, then the environment): a
+    # site's password_env is looked up here, so it is found wherever WP_APP_PASSWORD would be.
+    env: dict = field(default_factory=dict, repr=False, compare=False)
 
     ENV = {
         "WP_URL": "wp_url", "WP_USERNAME": "wp_username", "WP_APP_PASSWORD": "wp_app_password",
@@ -189,7 +192,7 @@ class Settings:
             if raw is None or raw == "":
                 continue
             kwargs[name] = _convert(env_key, name, raw.strip(), types[name])
-        settings = cls(**kwargs)
+        settings = cls(**kwargs, env=dict(values))
         if settings.default_status not in ("draft", "pending"):
             raise ConfigError(f"PUBLISHER_STATUS={settings.default_status!r}: the default status "
                               "is draft or pending; publishing is only ever asked on the "

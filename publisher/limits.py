@@ -199,8 +199,10 @@ class LimitedHttp(Http):
         return super()._send(method, url, raw, ends, kwargs)
 
 
-def site_http(settings: Settings, shared, limit: int) -> Http:
-    """The Http a site's WordPress client uses: limited when ``limit`` is set."""
+def site_http(settings: Settings, shared, limit: int, *, deadline: float | None = None) -> Http:
+    """The Http a site's WordPress client uses: limited when ``limit`` is set; no request
+    runs past ``deadline`` (one item's time budget)."""
     scope = f"wp:{settings.wp_url.rstrip('/')}"
     return LimitedHttp(timeout=settings.http_timeout, allow_private=settings.allow_private_urls,
-                       shared=shared, scope=scope, limit=limit, window=settings.limit_window)
+                       shared=shared, scope=scope, limit=limit, window=settings.limit_window,
+                       deadline=deadline)

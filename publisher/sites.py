@@ -18,13 +18,21 @@ named "default" — the zero-configuration case.
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .config import Settings
-from .errors import ConfigError
+from .errors import ConfigError, PublisherError, WordPressError
+from .limits import site_http
+from .models import PostResult
+from .net import Http
+from .pipeline import Options
+from .wordpress import WordPressPort, open_client
+
+log = logging.getLogger(__name__)
 
 DEFAULT = "default"
 STATUSES = ("draft", "pending")
@@ -57,7 +65,7 @@ class Site:
         """``base`` pointed at this site: its URL, login, category and status."""
         if self.implicit:
             return base
-        password = _password(self, environ)
+        password = _password(self, base, environ)
         return replace(base, wp_url=self.url, wp_username=self.user, wp_app_password=password,
                        default_category=self.category or base.default_category,
                        default_status=self.status or base.default_status)
@@ -66,16 +74,15 @@ class Site:
         return self.requests_per_minute if self.requests_per_minute is not None else base.wp_rpm
 
 
-def _password(site: Site, environ: dict | None) -> str:
-    from dotenv import dotenv_values
-    values = dict(os.environ if environ is None else environ)
-    if environ is None and Path(".env").is_file():
-        values = {**{k: v for k, v in dotenv_values(".env").items() if v}, **values}
+def _password(site: Site, base: Settings, environ: dict | None) -> str:
+    # The variables every other setting came from (--env-file or .env, then the environment);
+    # settings made by hand, with none, read the process environment.
+    values = environ if environ is not None else (base.env or os.environ)
     password = values.get(site.password_env, "")
     if not password:
         raise ConfigError(f"site {site.name}: the variable {site.password_env} named by its "
-                          "password_env is not set; export it (or put it in .env) with the "
-                          "site's Application Password")
+                          "password_env is not set; export it (or put it in the --env-file, "
+                          "by default .env) with the site's Application Password")
     return password
 
 
@@ -182,6 +189,88 @@ def settings_for(settings: Settings, name: str | None) -> Settings:
     if not name and not settings.sites_file:
         return settings
     return site_named(load_sites(settings), name).settings(settings)
+
+
+# --- opening a site: the one way every command (draft, push, feed, worker, doctor) does it ---
+
+@dataclass(frozen=True)
+class OpenSite:
+    """A site ready for work: its settings, its WordPress client (requests under the site's
+    limit, credentials checked), the pipeline options its stories start from, and the user id
+    its posts are filed under."""
+
+    site: Site
+    settings: Settings
+    client: WordPressPort | None            # None: WordPress not configured, or not wanted
+    options: Options
+    author_id: int | None = None            # the site's ``author``; None: the login's own
+
+    @property
+    def name(self) -> str:
+        return self.site.name
+
+
+def open_site(settings: Settings, name: str | Site | None = None, *, shared=None,
+              deadline: float | None = None, connect: bool = True) -> OpenSite:
+    """The site called ``name`` (the WP_* one without a sites file), opened: everything that
+    can be wrong with it is found here, before a token is spent. ``shared`` (state.limits.
+    Limits) puts its WordPress requests under the shared limit; ``connect=False`` (a dry run)
+    or a site without WP_URL opens no client."""
+    site = name if isinstance(name, Site) else site_named(load_sites(settings), name)
+    mine = site.settings(settings)
+    options = Options(status=mine.default_status, category=mine.default_category,
+                      seo_plugin=mine.seo_plugin)
+    if not connect or not mine.wordpress_configured:
+        return OpenSite(site, mine, None, options)
+    mine.require_wordpress()
+    client = site_client(site, settings, shared, deadline)
+    try:
+        client.check_auth()
+        categories = tuple(client.category_names())
+        author = _author(site, client)
+    except WordPressError as err:     # wrong password, not WordPress: fix the settings
+        if site.implicit:
+            raise
+        raise ConfigError(f"site {site.name}: {err}", reason=err.reason) from None
+    return OpenSite(site, mine, client, replace(options, categories=categories), author)
+
+
+def site_client(site: Site, settings: Settings, shared=None,
+                deadline: float | None = None) -> WordPressPort:
+    """A site's WordPress client, each request under the site's shared limit (when there is
+    a limit and ``shared``) and within ``deadline``."""
+    mine = site.settings(settings)
+    limit = site.wp_limit(settings)
+    if limit and shared is not None:
+        return open_client(mine, site_http(mine, shared, limit, deadline=deadline))
+    return open_client(mine, Http(timeout=mine.http_timeout,
+                                  allow_private=mine.allow_private_urls, deadline=deadline))
+
+
+def _author(site: Site, client: WordPressPort) -> int | None:
+    if not site.author:
+        return None
+    found = client.author_id(site.author)
+    if found is None:
+        raise ConfigError(f"site {site.name}: author {site.author!r} is not a user who can "
+                          "write on the site; fix author in the sites file (a WordPress login)")
+    return found
+
+
+def file_under_author(client: WordPressPort, post: PostResult, author_id: int | None,
+                      site: str = "") -> PostResult:
+    """The post filed under the site's author. Needs an account allowed to edit others'
+    posts (Editor): otherwise the post stays under its creator, with a warning. Setting it
+    again (a replayed step) changes nothing."""
+    if not author_id or post.reused and post.status not in ("draft", "pending", "auto-draft"):
+        return post
+    try:
+        client.set_author(post.id, author_id)
+    except PublisherError as err:
+        message = f"post left under its creator, not filed under the site's author: {err}"
+        log.warning("site %s: post %s %s", site or DEFAULT, post.id, message)
+        return replace(post, warnings=(*post.warnings, message))
+    return post
 
 
 def schedule_to_cron(schedule: str) -> str:

@@ -54,6 +54,7 @@ from . import __version__, pipeline
 from .config import Settings
 from .errors import PublisherError
 from .models import Brief, Draft, Outcome, PostResult, Source, Usage
+from .sites import file_under_author, site_client
 
 log = logging.getLogger(__name__)
 
@@ -133,7 +134,6 @@ class Runtime:
     poller_factory: Any = None             # site name → poller (workers poll every site)
     _clients: dict = field(default_factory=dict)
     _pollers: dict = field(default_factory=dict)
-    _authors: dict = field(default_factory=dict)
     _lock: Any = field(default_factory=threading.Lock)
     # Workflows whose lookup step ran (not replayed) in this execution and found nothing:
     # their push may skip create_post's own lookup, once.
@@ -155,17 +155,12 @@ class Runtime:
             return self._clients[site]
 
     def author_id(self, site: str, login: str) -> int | None:
-        """The user id of ``login`` on ``site`` (among the users who can write), once."""
-        key = (site, login)
-        if key not in self._authors:
-            users = self.client_for(site).api.call(
-                "GET", "/wp/v2/users", params={"slug": login, "who": "authors",
-                                               "_fields": "id,slug"}, what="finding the author")
-            found = [u["id"] for u in users if u.get("slug") == login]
-            if not found:
-                log.warning("site %s: author %r is not a user who can write there", site, login)
-            self._authors[key] = found[0] if found else None
-        return self._authors[key]
+        """The user id of ``login`` on ``site`` (among the users who can write; the client
+        asks once)."""
+        found = self.client_for(site).author_id(login)
+        if found is None:
+            log.warning("site %s: author %r is not a user who can write there", site, login)
+        return found
 
     def poller_for(self, site: str):
         if self.poller_factory is None:
@@ -181,13 +176,9 @@ class Runtime:
 
 
 def open_site_client(site, settings: Settings, shared):
-    """A site's WordPress client, its requests under the site's shared limit."""
-    from .limits import site_http
-    from .wordpress import open_client
-    site_settings = site.settings(settings)
-    limit = site.wp_limit(settings)
-    http = site_http(site_settings, shared, limit) if limit and shared is not None else None
-    return open_client(site_settings, http)
+    """A site's WordPress client, its requests under the site's shared limit (made as
+    `draft --site` makes it: sites.site_client)."""
+    return site_client(site, settings, shared)
 
 
 _runtime: Runtime | None = None
@@ -285,7 +276,7 @@ def lookup_step(source_hash: str, site: str = "") -> PostResult | None:
     """WordPress is the truth: a post from these exact sources means the story is done, even
     when the local database was lost."""
     client = runtime().client_for(site)
-    if client is None or not hasattr(client, "find_by_source_hash"):
+    if client is None:
         return None
     existing = client.find_by_source_hash(source_hash)
     if not existing:
@@ -319,28 +310,25 @@ def _push_tx(story_id: str, draft: Draft, status: str, site: str = "") -> PostRe
     post = (client.create_post(draft, status=status, existing=None, looked_up=True) if fresh
             else client.create_post(draft, status=status))
     crash_point("after_post_created")
-    _file_under_author(rt, site, post)
+    post = _file_under_author(rt, site, post)
     rt.datasource.sql_session().execute(
         _post_upsert(rt.store.dialect, rt.site_settings(site).wp_url, story_id,
                      draft.source_hash, post))
     return post
 
 
-def _file_under_author(rt: Runtime, site: str, post: PostResult) -> None:
-    """The site's ``author`` (a WordPress login) becomes the post's author. Needs a ``user``
-    allowed to edit others' posts (Editor); otherwise the post stays under ``user``, with a
-    warning. Setting it again on a replayed step changes nothing."""
+def _file_under_author(rt: Runtime, site: str, post: PostResult) -> PostResult:
+    """The site's ``author`` (a WordPress login) becomes the post's author, as for
+    `draft --site` (sites.file_under_author)."""
     wanted = rt.sites[site].author if site in rt.sites else ""
-    client = rt.client_for(site)
-    if not wanted or not hasattr(client, "api"):
-        return
+    if not wanted:
+        return post
     try:
         author_id = rt.author_id(site, wanted)
-        if author_id:
-            client.api.call("POST", f"/wp/v2/posts/{post.id}", json={"author": author_id},
-                            what=f"filing the post under {wanted}")
     except PublisherError as err:
         log.warning("site %s: post %s left under its creator: %s", site, post.id, err)
+        return post
+    return file_under_author(rt.client_for(site), post, author_id, site)
 
 
 def _post_upsert(dialect: str, site: str, story_id: str, source_hash: str, post: PostResult):

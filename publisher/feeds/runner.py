@@ -33,6 +33,7 @@ from ..config import Settings
 from ..errors import ConfigError, PublisherError, WordPressError
 from ..models import Brief, Outcome, Source
 from .. import pipeline
+from ..sites import open_site
 from .fetch import FeedItem, FeedResult, fetch_feed, remember_feed
 from .group import group_id, group_items
 
@@ -316,17 +317,12 @@ def _prepare_site(site, settings: Settings, options: RunOptions, shared):
     site_settings = site.settings(settings)
     site_settings.require_llm()
     site_settings.require_wordpress()
-    client = _open_client(site, settings, shared)
-    try:
-        client.check_auth()
-    except WordPressError as err:     # wrong password, not WordPress: fix the settings
-        raise ConfigError(f"site {site.name}: {err}" if not site.implicit else str(err),
-                          reason=err.reason) from None
-    return client, _site_options(site_settings, client)
+    opened = open_site(settings, site, shared=shared)     # as `draft --site` opens it
+    return opened.client, opened.options
 
 
 def _site_options(site_settings: Settings, client) -> pipeline.Options:
-    categories = tuple(getattr(client, "category_names", lambda: [])())
+    categories = tuple(client.category_names()) if client is not None else ()
     return pipeline.Options(
         status=site_settings.default_status, category=site_settings.default_category,
         categories=categories, seo_plugin=site_settings.seo_plugin)
