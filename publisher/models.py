@@ -26,6 +26,7 @@ class Source:
     image: str = ""
     origin: str = ""                  # file path, "-" for stdin, or the URL it was read from
     removed: tuple[str, ...] = ()     # junk lines the cleaner dropped, for the report
+    cut_from: int = 0                 # the text's length before PUBLISHER_MAX_SOURCE_CHARS cut it
 
     @property
     def content_hash(self) -> str:

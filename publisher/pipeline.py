@@ -90,9 +90,11 @@ def finish(article: Article, write_usage: list[Usage], sources: list[Source], br
     """Quality gate, SEO, rendering: everything after the first LLM answer."""
     from .quality.gate import run_gate
     from .render.blocks import render_article
+    from .sources.cap import cut_notes
 
     brief_fr = french(brief)
     article, report = run_gate(article, sources, brief_fr, llm, max_repairs=options.max_repairs)
+    report = replace(report, warnings=(*report.warnings, *cut_notes(sources)))
     if brief.language != "fr":
         report = replace(report, warnings=(
             *report.warnings, f"Le brief demandait la langue « {brief.language} » : "

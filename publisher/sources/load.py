@@ -32,6 +32,7 @@ from ..models import Brief, Source
 from ..net import Http
 from . import web
 from .brief import split_brief
+from .cap import DEFAULT_MAX_CHARS, cap_source
 from .clean import clean
 
 log = logging.getLogger(__name__)
@@ -44,7 +45,15 @@ _HTML_START = re.compile(r"^\s*(?:<!doctype html|<html\b)", re.IGNORECASE)
 
 def load_source(spec: str, *, http: Http | None = None, settings=None,
                 stdin: IO | None = None) -> tuple[Source, Brief | None]:
-    """One source from a file path, "-" (stdin) or an http(s) URL, and its brief if any."""
+    """One source from a file path, "-" (stdin) or an http(s) URL, and its brief if any;
+    its text cut to PUBLISHER_MAX_SOURCE_CHARS (sources/cap.py)."""
+    source, brief = _load_one(spec, http=http, settings=settings, stdin=stdin)
+    limit = getattr(settings, "max_source_chars", 0) or DEFAULT_MAX_CHARS
+    return cap_source(source, limit), brief
+
+
+def _load_one(spec: str, *, http: Http | None, settings,
+              stdin: IO | None) -> tuple[Source, Brief | None]:
     words = _default_words(settings)
     if not spec.strip():
         raise SourceError("empty source name: pass a file, - for stdin, or an http(s) URL",
