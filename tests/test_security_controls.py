@@ -52,23 +52,32 @@ def test_safe_text_removes_every_kind_and_keeps_french():
     assert len(safe_line("x " * 100, 60)) <= 60
 
 
+PLAIN_FIELDS = {"title", "heading", "headings", "meta_title", "meta_description", "tags"}
+
+
+def poisoned(value, key: str = ""):
+    """``value`` with control characters around every plain-text field of an answer."""
+    if isinstance(value, dict):
+        return {k: poisoned(v, k) for k, v in value.items()}
+    if isinstance(value, list):
+        return [poisoned(v, key) for v in value]
+    if isinstance(value, str) and key in PLAIN_FIELDS:
+        return f"\x1b[2J\x1b]0;pwned\x07{value}\u200b\u202e\x08 {FRENCH}{POISON}"
+    if isinstance(value, str) and key == "paragraphs":
+        return value + " \x1b]0;pwned\x07\u2066"
+    return value
+
+
 def poisoned_handler():
-    """The honest scripted article, with control characters in every plain-text field."""
+    """The honest scripted model, with control characters in every plain-text field of every
+    answer (the first draft and the SEO repairs alike)."""
     honest = make_smart_handler()
 
     def handler(request):
         reply = honest(request)
-        data = reply.json
-        if request.purpose != "write" or not isinstance(data, dict):
+        if not isinstance(reply.json, dict):
             return reply
-        data["title"] = POISON + data["title"] + "\u202e" + FRENCH
-        for section in data["sections"]:
-            section["heading"] = "\x1b[2J\x1b[H" + section["heading"] + "\u200b\u202e"
-            section["paragraphs"] = [p + " \x1b]0;pwned\x07" for p in section["paragraphs"]]
-        data["meta_title"] = "\x1b[5m" + data["meta_title"]
-        data["meta_description"] = data["meta_description"] + "\u2066\x08"
-        data["tags"] = [t + "\ufeff\x1b[0m" for t in data["tags"]] + ["\u202eOTAN"]
-        return Reply(json=data)
+        return Reply(json=poisoned(reply.json))
     return handler
 
 

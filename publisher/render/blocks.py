@@ -32,16 +32,19 @@ from __future__ import annotations
 
 import logging
 import re
-from html import escape
+from html import escape, unescape
 from typing import Iterable
+from urllib.parse import urlsplit
 
 from ..models import Article, Block, Section, Source
+from ..textsafe import safe_line
 from . import sanitize
 from .sanitize import LinkMode, delimiter
 
 log = logging.getLogger(__name__)
 
 SOURCES_CLASS = "publisher-sources"
+CREDIT_CHARS = 60             # an outlet's name; a longer "site name" is a sentence in disguise
 _BLANK_LINE = re.compile(r"\n[ \t\r\f\v]*\n")
 
 
@@ -110,14 +113,26 @@ class _Renderer:
         return out
 
 
+def credit_label(source: Source) -> str:
+    """The name a source is credited by, as safe HTML text: a page's og:site_name is whatever
+    its author typed, so markup is dropped (not shown), control and bidi characters removed,
+    and the length capped; nothing left → the host, else "source"."""
+    for name in (source.label, urlsplit(source.url).hostname or "" if source.url else ""):
+        text = unescape(sanitize.clean_text(name))        # tags gone, back to plain text
+        label = escape(safe_line(text, CREDIT_CHARS), quote=False)
+        if label:
+            return label
+    return "source"
+
+
 def attribution(sources: Iterable[Source]) -> str:
     """"Source : <a href=…>Label</a>" or "Sources : A, B et C"; no URL → credited by name."""
     seen: dict[str, str] = {}
     for src in sources:
         url = sanitize.safe_url(src.url) if sanitize.LinkPolicy(mode="any").allows(src.url) else ""
-        key = url or src.label
+        label = credit_label(src)
+        key = url or label
         if key not in seen:
-            label = sanitize.clean_text(escape(src.label, quote=False))
             seen[key] = f'<a href="{escape(url)}">{label}</a>' if url else label
     if not seen:
         return ""
