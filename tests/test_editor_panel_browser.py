@@ -16,6 +16,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
+import requests
 
 from publisher.seo import rules
 from publisher.seo.width import title_width_px
@@ -166,3 +167,53 @@ def test_editor_reviews_seo_and_facts_in_the_block_editor_panel(
     assert datetime.fromisoformat(review["time"].replace("Z", "+00:00")) >= started
     assert published["meta"]["publisher_meta_description"] == NEW_DESCRIPTION
     page.close()
+
+
+# The site's SEO plugin, as editor.php tells the script (publisher_companion_seo_plugin()):
+# forced here in the page, so the shared test site needs no Yoast installed under other tests.
+AS_YOAST = """(() => { let value;
+    Object.defineProperty(window, 'publisherCompanion', { configurable: true,
+        get: () => value, set: (v) => { value = Object.assign({}, v, { seoPlugin: 'yoast' }); } });
+})();"""
+
+
+def test_with_yoast_edits_reach_its_keys_and_a_draft_without_facts_publishes_unasked(
+        wp_site, browser):  # noqa: F811
+    report = {"word_count": 720, "target_words": 700, "untraceable": [], "checks": [],
+              "sources": ["Le Monde — https://www.lemonde.fr/international/article/1.html"]}
+    meta = {"publisher_report": json.dumps(report, ensure_ascii=False),
+            "publisher_meta_title": "Un titre SEO", "_yoast_wpseo_title": "Un titre SEO",
+            "rank_math_title": "Un titre SEO"}
+    paragraph = "<!-- wp:paragraph --><p>Texte.</p><!-- /wp:paragraph -->"
+    resp = requests.post(wp_site.api("/wp/v2/posts"), auth=wp_site.auth("author"), timeout=20,
+                         json={"title": f"Sans faits {uuid.uuid4().hex[:6]}", "status": "draft",
+                               "content": paragraph, "meta": meta})
+    assert resp.status_code == 201, resp.text
+    post_id = resp.json()["id"]
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    context.add_init_script(AS_YOAST)
+    page = context.new_page()
+    log_in(page, wp_site, "editor")
+    open_in_block_editor(page, wp_site, post_id)
+    page.locator(".publisher-panel").wait_for(state="visible", timeout=30_000)
+    assert page.locator(".publisher-facts-none").is_visible()
+    link = page.locator(".publisher-sources a")
+    assert link.inner_text() == "Le Monde"
+    assert link.get_attribute("href") == "https://www.lemonde.fr/international/article/1.html"
+    assert link.get_attribute("rel") == "noopener noreferrer"
+    assert not page.locator(".components-notice.is-warning", has_text="à vérifier").count()
+
+    page.locator(".publisher-meta-title input").fill("Un titre SEO revu par la rédaction")
+    page.locator(".editor-post-publish-panel__toggle").click()
+    publish = page.locator(".editor-post-publish-panel .editor-post-publish-button")
+    publish.wait_for(state="visible", timeout=20_000)
+    assert not page.locator(".publisher-prepublish").count(), "nothing to confirm"
+    publish.click()
+    page.wait_for_function("() => wp.data.select('core/editor').isCurrentPostPublished()",
+                           timeout=30_000)
+    saved = _post(wp_site, post_id, "editor")
+    assert saved["status"] == "publish" and saved["meta"]["publisher_review"] == ""
+    assert saved["meta"]["publisher_meta_title"] == "Un titre SEO revu par la rédaction"
+    assert saved["meta"]["_yoast_wpseo_title"] == "Un titre SEO revu par la rédaction"
+    assert saved["meta"]["rank_math_title"] == "Un titre SEO", "not the inactive plugin's key"
+    context.close()
