@@ -63,8 +63,10 @@ def draft(request: DraftRequest, settings: Settings | None = None, *, stdin=None
         store.record_outcome(story, outcome)
         return outcome
     llm = make_llm(settings, store, story, deadline=deadline, progress=progress, shared=shared)
+    # One search of the site before writing: posts to link, keyphrases already taken.
+    options = replace(options, related=pipeline.related_posts(client, sources))
     try:
-        article, usage = pipeline.write(sources, brief, llm)
+        article, usage = pipeline.write(sources, brief, llm, options.related)
         prepared = pipeline.finish(article, usage, sources, brief, llm, options)
     except PublisherError as err:           # history must say why, as for feed stories
         store.record_outcome(story, Outcome("failed", reason=err.reason, error=str(err)))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field, asdict
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 
 @dataclass(frozen=True)
@@ -141,6 +141,41 @@ class SeoMeta:
     category: str = ""
     excerpt: str = ""
     outline: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class RelatedPost:
+    """A published post of the site, as the related-posts search found it."""
+
+    id: int
+    title: str
+    url: str
+    keyphrase: str = ""               # its focus keyphrase, when the site shows it ("" else)
+
+
+@dataclass(frozen=True)
+class RelatedPosts:
+    """What the site already holds near the story: asked once, before writing.
+
+    ``reason`` names why nothing was asked or found: "dry_run" (no WordPress), "unsupported"
+    (XML-RPC), "search_failed" (the request failed: ``error`` says how); "" when it answered.
+    """
+
+    site_url: str = ""
+    posts: tuple[RelatedPost, ...] = ()   # most related first; the first few go to the writer
+    keyphrases_shown: bool = False        # the site exposes its posts' focus keyphrases
+    reason: str = "dry_run"
+    error: str = ""
+
+    OFFERED: ClassVar[int] = 5            # posts shown to the writer, which may link 1 to 3
+
+    @property
+    def asked(self) -> bool:
+        return not self.reason
+
+    @property
+    def offered(self) -> tuple[RelatedPost, ...]:
+        return self.posts[:self.OFFERED]
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ import hashlib
 import json
 from dataclasses import dataclass, replace
 
-from .models import Article, Brief, Draft, Report, SeoMeta, Source, Usage
+from .models import Article, Brief, Draft, RelatedPosts, Report, SeoMeta, Source, Usage
 
 SEO_META_KEYS = {
     "yoast": ("_yoast_wpseo_title", "_yoast_wpseo_metadesc", "_yoast_wpseo_focuskw"),
@@ -36,6 +36,7 @@ class Options:
     categories: tuple[str, ...] = ()   # the site's categories, when known
     site_tags: tuple[str, ...] = ()    # the site's existing tags, when known
     seo_plugin: str = "both"
+    related: RelatedPosts | None = None   # the site's posts near the story (related_posts)
 
 
 @dataclass(frozen=True)
@@ -75,14 +76,53 @@ def writing_brief(sources: list[Source], brief: Brief) -> Brief:
     return brief
 
 
-def write(sources: list[Source], brief: Brief, llm) -> tuple[Article, list[Usage]]:
+def related_posts(site, sources: list[Source]) -> RelatedPosts:
+    """The site's published posts near the story, asked once before writing (the request is
+    wordpress/related.py's); without a site (dry run), an empty answer that says so."""
+    if site is None:
+        return RelatedPosts()
+    from .seo.plan import keyphrase_candidates, search_terms
+    from .wordpress.related import find_related
+    story = [s.title for s in sources if s.title] + keyphrase_candidates(sources)[:1]
+    return find_related(site, search_terms(sources), story)
+
+
+def write(sources: list[Source], brief: Brief, llm,
+          related: RelatedPosts | None = None) -> tuple[Article, list[Usage]]:
     """One generation, around a focus keyphrase chosen from the sources first (so that the
-    article can be written for it, instead of rewritten for it)."""
+    article can be written for it, instead of rewritten for it), one that no other post of
+    the site already has when the sources offer another; the writer may link the site's
+    related posts."""
     from .seo.plan import plan_keyphrase
     from .writer.write import write_article
+    related = related or RelatedPosts()
     article, usage = write_article(sources, writing_brief(sources, brief), llm,
-                                   keyphrase=plan_keyphrase(sources))
+                                   keyphrase=plan_keyphrase(sources, _taken(related)),
+                                   related=related.offered)
     return article, list(usage)
+
+
+def _taken(related: RelatedPosts) -> list[str]:
+    return [p.keyphrase for p in related.posts if p.keyphrase]
+
+
+def related_notes(sources: list[Source], related: RelatedPosts | None) -> list[str]:
+    """What the editor should know about the site search: it failed, or the keyphrase the
+    sources suggested first was another post's, so the next one was written for."""
+    from .seo.plan import keyphrase_key, plan_keyphrase
+    if related is None:
+        return []
+    if related.reason == "search_failed":
+        return [f"Articles du site non consultés ({related.error}) : ni liens internes, ni "
+                "contrôle de la requête cible déjà utilisée."]
+    first, chosen = plan_keyphrase(sources), plan_keyphrase(sources, _taken(related))
+    owner = next((p for p in related.posts if first and p.keyphrase
+                  and keyphrase_key(p.keyphrase) == keyphrase_key(first)), None)
+    if owner is None or chosen == first:
+        return []
+    return [f"Requête cible « {first} » déjà utilisée par « {owner.title} » ({owner.url}) : "
+            f"article rédigé autour de « {chosen} »."]
+
 
 
 def finish(article: Article, write_usage: list[Usage], sources: list[Source], brief: Brief,
@@ -99,11 +139,13 @@ def finish(article: Article, write_usage: list[Usage], sources: list[Source], br
         report = replace(report, warnings=(
             *report.warnings, f"Le brief demandait la langue « {brief.language} » : "
             "publisher rédige toujours en français."))
-    report = replace(report, usage=(*write_usage, *report.usage))
+    report = replace(report, usage=(*write_usage, *report.usage), warnings=(
+        *report.warnings, *related_notes(sources, options.related)))
     # An article the gate refuses is kept back, not polished: no SEO call is spent on it.
     article, seo, report = seo_stage(article, report, sources, brief_fr,
                                      None if report.blocked else llm, options)
-    content = render_article(article, sources)
+    content = render_article(article, sources, site_links=[
+        p.url for p in (options.related.offered if options.related else ())])
     draft = make_draft(article, seo, report, content, sources, options)
     return Prepared(article, seo, report, draft)
 
@@ -135,8 +177,9 @@ def seo_stage(article: Article, report: Report, sources: list[Source], brief: Br
         article, seo, report, checks = _seo_repair(
             article, seo, report, checks, repair_instructions(todo, seo.keyphrase),
             sources, brief, llm, options, parts=kind == "parts")
+    from .seo.checks import site_checks
     return article, seo, replace(report, checks=(*report.checks, *_explained(
-        article, seo, checks, sources)))
+        article, seo, checks, sources), *site_checks(article, seo, options.related)))
 
 
 def seo_repair_kind(checks) -> str:
@@ -151,13 +194,17 @@ def seo_repair_kind(checks) -> str:
 
 
 def _seo_pass(article, sources, brief, options):
+    from .quality.links import keep_site_links
     from .seo.build import build_seo
     from .seo.checks import seo_checks
     from .seo.fix import improve
 
+    # Before any measure: a link the writer was not offered is no part of the article.
+    article, unlinked = keep_site_links(article, options.related)
     seo = build_seo(article, sources, site_tags=list(options.site_tags),
                     categories=list(options.categories), default_category=options.category)
     article, seo, fixes = improve(article, seo, min_words=brief.min_words)
+    fixes = [*unlinked, *fixes]
     if options.category:               # the user's --category always wins over detection
         seo = replace(seo, category=options.category)
     return article, seo, fixes, seo_checks(article, seo, min_words=brief.min_words)

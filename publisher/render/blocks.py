@@ -143,14 +143,16 @@ def attribution(sources: Iterable[Source]) -> str:
 
 
 def render_article(article: Article, sources: Iterable[Source] = (), *,
-                   link_policy: LinkMode = "host") -> str:
+                   link_policy: LinkMode = "host", site_links: Iterable[str] = ()) -> str:
     """The post body: intro, sections, conclusion, then the sources' attribution.
 
     Links written by the LLM survive only if ``link_policy`` allows them against the sources'
-    URLs (default: same host as a source); the attribution links every source that has a URL.
+    URLs (default: same host as a source) or ``site_links`` (the site's related posts, which
+    quality/links.py already held the article to); the attribution links every source that
+    has a URL.
     """
     sources = tuple(sources)
-    links = {s.url for s in sources if s.url}
+    links = {s.url for s in sources if s.url} | set(site_links)
     r = _Renderer(links, link_policy)
     parts: list[str] = []
     for block in article.intro:

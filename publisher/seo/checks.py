@@ -28,6 +28,8 @@ from Yoast, the table says so and why.
 | transition_words               | ≥ 30 % of sentences         | 20–30 %               | < 20 %          | Yoast « Transition words » (texts over 200 words; below that, good) |
 | passive_voice                  | ≤ 10 % of sentences         | 10–15 %               | > 15 %          | Yoast « Passive voice » (French: periphrastic passive) |
 | flesch_reading_ease            | ≥ 60                        | 50–60                 | < 50            | Kandel & Moles' French Flesch: 207 − 1.015 × words/sentence − 73.6 × syllables/word, as Yoast's French researcher computes it, with Yoast's default bands (no French override) |
+| internal_links                 | 1–3 links to the related posts offered | nothing related on the site, or not asked (dry run, XML-RPC, search failed) | related posts offered, none linked | Yoast « Internal links » (none: red); site_checks(), after the others |
+| keyphrase_already_used         | no other post of the site has it as focus keyphrase | one has, or not verifiable | several have | Yoast « Previously used keyphrase » (once: orange, more: red), among the posts the related search found |
 
 Matching is case-, accent- and apostrophe-insensitive (« l’OTAN » holds « OTAN »), on whole
 words, without Yoast Premium's word forms. Readability checks read the paragraphs (lists and
@@ -41,7 +43,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Callable
 
-from ..models import Article, Check, SeoMeta
+from ..models import Article, Check, RelatedPosts, SeoMeta
 from ..quality.memo import article_word_count, word_count
 from . import french, text
 from .rules import (DESC_MAX, DESC_MIN, EXCERPT_MAX_WORDS, FLESCH_GOOD, FLESCH_OK,
@@ -50,6 +52,7 @@ from .rules import (DESC_MAX, DESC_MIN, EXCERPT_MAX_WORDS, FLESCH_GOOD, FLESCH_O
                     PARAGRAPH_OK, PASSIVE_GOOD, PASSIVE_OK, SECTION_MAX, SECTION_OK,
                     SENTENCE_SHARE_GOOD, SENTENCE_SHARE_OK, SLUG_MAX, TAGS, TITLE_MAX_CHARS,
                     TITLE_MAX_PX, TRANSITION_GOOD, TRANSITION_OK, YOAST_MIN_WORDS)
+from .plan import keyphrase_key
 from .width import title_width_px
 
 
@@ -311,3 +314,62 @@ def _run_checks(article: Article, seo: SeoMeta, min_words: int) -> tuple[Check, 
 def failing(checks: list[Check]) -> list[str]:
     """Ids of the checks that are not green: what a repair prompt is asked to fix."""
     return [c.id for c in checks if c.status != "good"]
+
+
+# --- the site: internal links and keyphrases already used (one search, pipeline.related_posts)
+
+SITE_CHECK_IDS = ("internal_links", "keyphrase_already_used")
+NOT_ASKED = {
+    "dry_run": "essai à blanc, aucun site WordPress consulté",
+    "unsupported": "le site est joint par XML-RPC, sans recherche d'articles",
+    "search_failed": "la recherche d'articles du site a échoué",
+    "not_asked": "le site n'a pas été consulté avant la rédaction",
+}
+
+
+def site_checks(article: Article, seo: SeoMeta, related: RelatedPosts | None) -> list[Check]:
+    """The checks that need the site's other posts; neutral (orange, « non vérifié ») when
+    the site was not asked."""
+    related = related or RelatedPosts(reason="not_asked")
+    return [_internal_links(article, related), _keyphrase_already_used(seo, related)]
+
+
+def _not_asked(related: RelatedPosts) -> str:
+    return f"Non vérifié : {NOT_ASKED.get(related.reason, related.reason)}."
+
+
+def _internal_links(article: Article, related: RelatedPosts) -> Check:
+    from ..quality.links import linked_posts
+    label = "Liens internes"
+    if not related.asked:
+        return Check("internal_links", label, "ok", _not_asked(related))
+    if not related.offered:
+        return Check("internal_links", label, "ok", "Aucun article publié du site ne traite "
+                                                    "de ce sujet : rien à lier.")
+    linked = linked_posts(article, related)
+    if not linked:
+        titles = " ; ".join(f"« {p.title} » ({p.url})" for p in related.offered[:3])
+        return Check("internal_links", label, "bad", "Aucun lien vers les articles du site sur "
+                     f"ce sujet ; liez-en un ou deux : {titles}.")
+    titles = " ; ".join(f"« {p.title} »" for p in linked)
+    return Check("internal_links", label, "good",
+                 f"{len(linked)} lien(s) vers des articles du site : {titles}.")
+
+
+def _keyphrase_already_used(seo: SeoMeta, related: RelatedPosts) -> Check:
+    label = "Requête cible déjà utilisée"
+    if not related.asked:
+        return Check("keyphrase_already_used", label, "ok", _not_asked(related))
+    if not related.keyphrases_shown:
+        return Check("keyphrase_already_used", label, "ok", "Non vérifiable : le site ne montre "
+                     "pas les requêtes cibles de ses articles (extension compagnon absente).")
+    mine = keyphrase_key(seo.keyphrase)
+    users = [p for p in related.posts if mine and keyphrase_key(p.keyphrase) == mine]
+    if not users:
+        return Check("keyphrase_already_used", label, "good", f"« {seo.keyphrase} » n'est la "
+                     "requête cible d'aucun autre article du site sur ce sujet.")
+    where = " ; ".join(f"« {p.title} » ({p.url})" for p in users[:3])
+    return Check("keyphrase_already_used", label, "ok" if len(users) == 1 else "bad",
+                 f"« {seo.keyphrase} » est déjà la requête cible de {len(users)} article(s) "
+                 f"du site : {where} ; choisissez-en une autre pour ne pas leur faire "
+                 "concurrence.")

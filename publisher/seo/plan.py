@@ -3,7 +3,10 @@ generation can place the focus keyphrase where the checks look for it.
 
     plan_keyphrase(sources)   2–4 words the story is about: a phrase of the source's title or
                               lead (where its subject is named), the one the sources repeat
-                              most, reading as a noun phrase
+                              most, reading as a noun phrase; with ``taken`` (the focus
+                              keyphrases of the site's other posts), the best one not taken
+    search_terms(sources)     what to ask the site for its related posts (the names of the
+                              best keyphrase, else its content words)
     placement_rules(...)      the French rules the writer is given, with the numbers of
                               seo/checks.py (title, introduction, 30–75 % of subheadings,
                               density, meta lengths), so a model that follows the brief passes
@@ -16,7 +19,8 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from typing import Sequence
+from functools import lru_cache
+from typing import Iterable, Sequence
 
 from ..models import Source
 from . import french
@@ -24,10 +28,45 @@ from .build import DESC_MAX, DESC_MIN, TITLE_MAX_CHARS, _ngrams, _noun_like
 
 LEAD_WORDS = 60              # the subject of a news story is named in its first sentences
 DENSITY = (0.5, 3.0)         # keyphrase occurrences per 100 words (seo/checks.py)
+SEARCH_WORDS = 3             # WordPress's search wants every word: a few, names first
 
 
-def plan_keyphrase(sources: Sequence[Source]) -> str:
-    """The focus keyphrase to write around, "" when the sources offer none."""
+def plan_keyphrase(sources: Sequence[Source], taken: Iterable[str] = ()) -> str:
+    """The focus keyphrase to write around, "" when the sources offer none. A keyphrase
+    already the focus of another post of the site (``taken``) would compete with it in search
+    results (Yoast's « expression clé déjà utilisée »): the next candidate is chosen, unless
+    every candidate is taken."""
+    ranked = keyphrase_candidates(sources)
+    used = {keyphrase_key(k) for k in taken if k}
+    return next((k for k in ranked if keyphrase_key(k) not in used), ranked[0] if ranked else "")
+
+
+def keyphrase_key(phrase: str) -> frozenset[str]:
+    """What makes two keyphrases the same one: their content words, case, accents, elisions
+    and order aside (« défense de l'OTAN » and « OTAN défense » compete)."""
+    return frozenset(french.content_words(phrase)) if phrase.strip() else frozenset()
+
+
+def search_terms(sources: Sequence[Source]) -> str:
+    """The words the related-posts search asks for: the names in the best keyphrase (what
+    other posts on the subject share), else its content words, as the sources spell them."""
+    ranked = keyphrase_candidates(sources)
+    if not ranked:
+        return ""
+    words = [w.split("'")[-1].strip("-") for w in ranked[0].replace("’", "'").split()]
+    words = [w for w in words if w and not french.is_stop(w)]
+    names = [w for w in words if w[:1].isupper()] if _named(ranked[0]) else []
+    return " ".join(dict.fromkeys((names or words)[:SEARCH_WORDS]))
+
+
+def keyphrase_candidates(sources: Sequence[Source]) -> list[str]:
+    """Every phrase of the sources' titles and leads that could be the focus keyphrase, the
+    best first."""
+    return list(_candidates(tuple(sources)))
+
+
+@lru_cache(maxsize=8)       # the search, the plan and the report ask for the same sources
+def _candidates(sources: tuple[Source, ...]) -> tuple[str, ...]:
     lead = [s.title for s in sources if s.title]
     lead += [" ".join(s.text.split()[:LEAD_WORDS]) for s in sources]
     spelled: dict[tuple[str, ...], str] = {}
@@ -38,14 +77,11 @@ def plan_keyphrase(sources: Sequence[Source]) -> str:
             spelled.setdefault(key, phrase)
             if index < sum(1 for s in sources if s.title):
                 in_title.add(key)
-    if not spelled:
-        return ""
     counts = _occurrences(sources, set(spelled))
-    best = max(spelled, key=lambda k: (counts[k] >= 2, _noun_like(spelled[k]),
-                                       _named(spelled[k]),
-                                       (k in in_title) + min(counts[k], 6) / 2,
-                                       -abs(len(k) - 2.5), spelled[k]))
-    return spelled[best]
+    ranked = sorted(spelled, reverse=True, key=lambda k: (
+        counts[k] >= 2, _noun_like(spelled[k]), _named(spelled[k]),
+        (k in in_title) + min(counts[k], 6) / 2, -abs(len(k) - 2.5), spelled[k]))
+    return tuple(spelled[k] for k in ranked)
 
 
 def _named(phrase: str) -> bool:

@@ -168,6 +168,13 @@ class WordPressClient:
 
     # --- reading posts ----------------------------------------------------------------------
 
+    def search_published(self, search: str, fields: str, per_page: int = 20) -> list[dict]:
+        """Published posts matching ``search``, most relevant first (related.py ranks them).
+        View context: in edit context WordPress lists only the posts this user may edit."""
+        return self.api.call("GET", "/wp/v2/posts", what="searching related posts", params={
+            "search": search, "status": "publish", "orderby": "relevance",
+            "per_page": per_page, "_fields": fields})
+
     def get_post(self, post_id: int) -> dict:
         return self.api.call("GET", f"/wp/v2/posts/{int(post_id)}", params={"context": "edit"},
                              what=f"reading post {post_id}")

@@ -25,7 +25,8 @@ from string import Template
 from typing import Sequence
 
 from ..errors import LLMError
-from ..models import Article, Block, Brief, Section, Source, Suggestions, Usage
+from ..models import (Article, Block, Brief, RelatedPost, Section, Source, Suggestions,
+                      Usage)
 from ..textsafe import safe_line, safe_text
 from .llm import LLM, LLMTruncated, merge_usage
 
@@ -155,18 +156,34 @@ def safe_tone(tone: str) -> str:
     return DEFAULT_TONE
 
 
-def write_prompt(sources: list[Source], brief: Brief, keyphrase: str = "") -> str:
+SITE_LINKS_RULE = ("Maillage interne : place 1 à 3 liens <a href=\"adresse\">ancre</a> vers "
+                   "les articles du site du bloc ARTICLES DU SITE (titre | adresse, en fin de "
+                   "message), là où ils éclairent le propos, l'ancre étant quelques mots de ta "
+                   "phrase ; copie l'adresse telle quelle ; aucun autre lien vers ce site.")
+
+
+def site_posts_block(posts: Sequence[RelatedPost]) -> str:
+    """The site's related posts, as data: a title is what someone typed into WordPress."""
+    if not posts:
+        return ""
+    lines = [f"- {_data(' '.join(p.title.split()))} | {_data(p.url.strip())}" for p in posts]
+    return "\n\n<<<ARTICLES DU SITE>>>\n" + "\n".join(lines) + "\n<<<FIN ARTICLES DU SITE>>>"
+
+
+def write_prompt(sources: list[Source], brief: Brief, keyphrase: str = "",
+                 related: Sequence[RelatedPost] = ()) -> str:
     from ..seo.plan import placement_rules
     budgets = plan_budget(brief.min_words)
     frame = _frame_words(brief.min_words)
     rules = (placement_rules(_data(keyphrase), target_words(brief.min_words), len(budgets) + 1)
              if keyphrase else ["Choisis une expression clé de 2 à 4 mots tirée des sources."])
+    rules += [SITE_LINKS_RULE] if related else []
     return _template("write.txt").substitute(
         min_words=brief.min_words, target_words=target_words(brief.min_words),
         tone=safe_tone(brief.tone), intro_words=frame, conclusion_words=frame,
         section_count=len(budgets), budgets=", ".join(f"{b} mots" for b in budgets),
         max_section=MAX_SECTION_WORDS, seo_rules="\n".join(f"- {r}" for r in rules),
-        sources=sources_block(sources))
+        sources=sources_block(sources) + site_posts_block(related))
 
 
 def _messages(user: str) -> list[dict]:
@@ -210,13 +227,14 @@ def _ask(llm: LLM, messages: list[dict], schema: dict, purpose: str,
     raise AssertionError("unreachable")
 
 
-def write_article(sources: list[Source], brief: Brief, llm: LLM,
-                  keyphrase: str = "") -> tuple[Article, list[Usage]]:
-    """The first draft, written around ``keyphrase`` (chosen from the sources beforehand):
-    one call (two if the answer was cut at the token limit)."""
+def write_article(sources: list[Source], brief: Brief, llm: LLM, keyphrase: str = "",
+                  related: Sequence[RelatedPost] = ()) -> tuple[Article, list[Usage]]:
+    """The first draft, written around ``keyphrase`` (chosen from the sources beforehand),
+    free to link the site's ``related`` posts: one call (two if the answer was cut at the
+    token limit)."""
     if not sources:
         raise LLMError("nothing to write from: no source text; give a file, a URL or stdin")
-    messages = _messages(write_prompt(sources, brief, keyphrase))
+    messages = _messages(write_prompt(sources, brief, keyphrase, related))
     data, usages = _ask(llm, messages, ARTICLE_SCHEMA, "write",
                         _max_tokens(target_words(brief.min_words)))
     article = article_from_json(data)
