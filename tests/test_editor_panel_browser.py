@@ -4,13 +4,16 @@ draft` (scripted model that invents a figure and a quotation and cannot fix them
 panel in view, its SEO fields, Google-style result and facts to verify; an edited meta
 description is saved to the post's meta; publishing waits for the facts confirmation, which is
 recorded in publisher_review. Screenshots go to the folder the test prints (or
-$PUBLISHER_SCREENSHOTS)."""
+$PUBLISHER_SCREENSHOTS). Also: with Yoast active the panel writes Yoast's keys too; a draft
+without facts publishes unasked; scripts/wp-local keeps the plugin's folder in step."""
 
 from __future__ import annotations
 
 import json
 import os
 import re
+import subprocess
+import sys
 import uuid
 from datetime import datetime, timezone
 from pathlib import Path
@@ -217,3 +220,21 @@ def test_with_yoast_edits_reach_its_keys_and_a_draft_without_facts_publishes_una
     assert saved["meta"]["_yoast_wpseo_title"] == "Un titre SEO revu par la rédaction"
     assert saved["meta"]["rank_math_title"] == "Un titre SEO", "not the inactive plugin's key"
     context.close()
+
+
+def test_wp_local_copies_the_plugin_folder_and_drops_what_left_it(wp_site):
+    repo = Path(__file__).resolve().parents[1]
+    state = Path(os.environ.get("PUBLISHER_WP_DIR") or repo / ".wp-local")
+    folder = state / "sites" / wp_site.name / "docroot" / "wp-content" / "mu-plugins" / \
+        "publisher-companion"
+    stale = folder / "renamed-since.js"
+    stale.write_text("// a file the checkout no longer has\n")
+    proc = subprocess.run([sys.executable, str(repo / "scripts" / "wp-local"), "start", "--name",
+                           wp_site.name], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert not stale.exists()
+    script = repo / "wordpress-plugin" / "publisher-companion" / "editor.js"
+    assert (folder / "editor.js").read_bytes() == script.read_bytes()
+    served = requests.get(wp_site.url + "/wp-content/mu-plugins/publisher-companion/editor.js",
+                          timeout=20)
+    assert served.status_code == 200 and served.content == script.read_bytes()
