@@ -106,6 +106,10 @@ def check_panel(page, post: dict) -> None:
     notice = page.locator(".components-notice.is-warning", has_text="à vérifier")
     assert notice.count() == 1 and notice.is_visible()
     assert not notice.locator(".components-notice__dismiss").count(), "not dismissible"
+    page.locator(".publisher-panel .components-panel__body-toggle").click()     # folded away
+    page.locator(".publisher-facts").wait_for(state="detached")
+    notice.get_by_role("button", name="Voir les faits").click()          # brings it back
+    page.locator(".publisher-facts").wait_for(state="visible")
 
 
 def screenshot_whole_panel(page, path: Path) -> None:
@@ -162,6 +166,7 @@ def test_editor_reviews_seo_and_facts_in_the_block_editor_panel(
 
     confirm_and_publish(page, shots)
     page.screenshot(path=str(shots / "published.png"))
+    assert not page.locator(".components-notice.is-warning", has_text="à vérifier").count()
     published = _post(wp_site, post["id"], "editor")
     assert published["status"] == "publish"
     review = json.loads(published["meta"]["publisher_review"])

@@ -208,7 +208,7 @@
 
 	function counter(className, text, status) {
 		return el('p', { className: 'publisher-counter ' + className + ' is-' + status,
-			style: { margin: '-8px 0 12px', fontSize: '12px',
+			'aria-live': 'polite', style: { margin: '-8px 0 12px', fontSize: '12px',
 				color: { good: '#1e7e34', ok: '#b26200', bad: '#cc1818' }[status] } }, text);
 	}
 
@@ -474,11 +474,13 @@
 		return null;
 	}
 
+	/** The document sidebar open on the publisher panel. Panel state lives in core/editor
+	 * from WordPress 6.5, in core/edit-post before. */
 	function showPanel() {
-		const ui = wp.data.dispatch('core/edit-post');
-		ui.openGeneralSidebar('edit-post/document');
-		if (!wp.data.select('core/edit-post').isEditorPanelOpened(PLUGIN + '/' + PANEL)) {
-			ui.toggleEditorPanelOpened(PLUGIN + '/' + PANEL);
+		wp.data.dispatch('core/edit-post').openGeneralSidebar('edit-post/document');
+		const store = wp.data.select('core/editor').isEditorPanelOpened ? 'core/editor' : 'core/edit-post';
+		if (!wp.data.select(store).isEditorPanelOpened(PLUGIN + '/' + PANEL)) {
+			wp.data.dispatch(store).toggleEditorPanelOpened(PLUGIN + '/' + PANEL);
 		}
 	}
 
