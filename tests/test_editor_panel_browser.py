@@ -151,6 +151,8 @@ def test_editor_reviews_seo_and_facts_in_the_block_editor_panel(
         wp_site, browser, draft_with_facts, shots):  # noqa: F811
     post, started = draft_with_facts, datetime.now(timezone.utc).replace(microsecond=0)
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    errors: list[str] = []
+    page.on("pageerror", lambda err: errors.append(str(err)))
     log_in(page, wp_site, "editor")
     open_in_block_editor(page, wp_site, post["id"])
     check_panel(page, post)
@@ -174,6 +176,7 @@ def test_editor_reviews_seo_and_facts_in_the_block_editor_panel(
     assert review["user"] == editor.id and review["name"]
     assert datetime.fromisoformat(review["time"].replace("Z", "+00:00")) >= started
     assert published["meta"]["publisher_meta_description"] == NEW_DESCRIPTION
+    assert errors == [], "no script error in the editor"
     page.close()
 
 

@@ -17,7 +17,7 @@
 		return;
 	}
 	const el = wp.element.createElement;
-	const { useEffect, Fragment } = wp.element;
+	const { useEffect, useMemo, Fragment } = wp.element;
 	const { useSelect, useDispatch } = wp.data;
 	const { __, sprintf } = wp.i18n;
 	const { TextControl, TextareaControl, CheckboxControl } = wp.components;
@@ -165,22 +165,27 @@
 		}).filter((fact) => fact.claim);
 	}
 
-	/** Everything the panels read, in one subscription. */
+	/** Everything the panels read, as strings: useSelect compares them shallowly, so typing in
+	 * the article does not re-render the panel or parse the report again. */
 	function usePost() {
-		return useSelect((select) => {
+		const raw = useSelect((select) => {
 			const editor = select('core/editor');
 			const meta = editor.getEditedPostAttribute('meta') || {};
 			const saved = editor.getCurrentPostAttribute('meta') || {};
-			const report = parseJson(meta.publisher_report);
-			return { meta, report, facts: factsOf(report),
-				savedReview: parseJson(saved.publisher_review),
-				review: parseJson(meta.publisher_review),
+			return { report: meta.publisher_report, review: meta.publisher_review,
+				savedReview: saved.publisher_review, ai: meta.publisher_ai,
 				toVerify: meta.publisher_to_verify === '1',
+				seoTitle: seoValue(meta, 'title'), seoDescription: seoValue(meta, 'description'),
+				seoKeyphrase: seoValue(meta, 'keyphrase'),
 				title: editor.getEditedPostAttribute('title') || '',
 				excerpt: editor.getEditedPostAttribute('excerpt') || '',
 				slug: editor.getEditedPostAttribute('slug') || '',
 				status: editor.getEditedPostAttribute('status') };
 		}, []);
+		const report = useMemo(() => parseJson(raw.report), [raw.report]);
+		const facts = useMemo(() => factsOf(report), [report]);
+		return { ...raw, report, facts, review: parseJson(raw.review),
+			savedReview: parseJson(raw.savedReview), ai: parseJson(raw.ai) };
 	}
 
 	/** Facts to verify and no review, neither saved nor ticked in this session. */
@@ -239,8 +244,8 @@
 	function SeoFields({ post }) {
 		const { editPost } = useDispatch('core/editor');
 		const set = (field) => (value) => editPost({ meta: seoEdits(field, value) });
-		const title = seoValue(post.meta, 'title');
-		const description = seoValue(post.meta, 'description');
+		const title = post.seoTitle;
+		const description = post.seoDescription;
 		return el(Fragment, null,
 			el(TextControl, { label: __('Titre SEO', 'publisher-companion'), value: title,
 				className: 'publisher-meta-title', onChange: set('title') }),
@@ -250,7 +255,7 @@
 				onChange: set('description') }),
 			descriptionCounter(description),
 			el(TextControl, { label: __('Requête cible', 'publisher-companion'),
-				value: seoValue(post.meta, 'keyphrase'), className: 'publisher-focus-keyphrase',
+				value: post.seoKeyphrase, className: 'publisher-focus-keyphrase',
 				onChange: set('keyphrase') }));
 	}
 
@@ -264,9 +269,9 @@
 
 	function Serp({ post }) {
 		const site = config.siteUrl || '';
-		const title = cut(seoValue(post.meta, 'title') || post.title, RULES.titleMaxPx,
+		const title = cut(post.seoTitle || post.title, RULES.titleMaxPx,
 			RULES.titleFontPx);
-		const desc = cut(seoValue(post.meta, 'description') || post.excerpt, RULES.descMaxPx,
+		const desc = cut(post.seoDescription || post.excerpt, RULES.descMaxPx,
 			RULES.descFontPx, RULES.descCutChars);
 		const crumbs = site.replace(/\/$/, '') + (post.slug ? ' › ' + post.slug : '');
 		const arial = 'Arial, "Liberation Sans", Arimo, sans-serif';
@@ -418,7 +423,7 @@
 		heading(__('Sources', 'publisher-companion')),
 		el(SourcesList, { sources: report.sources }),
 		post.report ? heading(__('Résumé', 'publisher-companion')) : null,
-		post.report ? el(Summary, { report, ai: parseJson(post.meta.publisher_ai) }) : null);
+		post.report ? el(Summary, { report, ai: post.ai }) : null);
 	}
 
 	// --- review before publishing ----------------------------------------------------------
