@@ -185,7 +185,7 @@ def test_every_pair_of_the_same_story_shares_a_blocking_key(seeds, articles):
                 if same_story(feats[i], feats[j])}
     assert matching and matching <= compared
     keys = blocking_keys(feats)
-    assert all(any(isinstance(k, str) for k in ks) for ks in keys)
+    assert all(keys)                                   # every item can be compared
 
 
 def _synthetic_batch(stories: int, per_story: int) -> list[tuple[FeedItem, None]]:

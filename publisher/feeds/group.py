@@ -167,7 +167,7 @@ def blocking_keys(feats: Sequence[Features]) -> list[set]:
         ranked = sorted((w not in f.names, frequency[w], w) for w in f.words if frequency[w] > 1)
         chosen, spent = {("fig", x) for x in f.figures}, 0
         for other, count, word in ranked:
-            if spent and (spent + count > KEY_BUDGET or other and len(chosen) >= MIN_KEYS):
+            if spent + count > KEY_BUDGET or other and len(chosen) >= MIN_KEYS:
                 break
             chosen.add(word)
             spent += count
