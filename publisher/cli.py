@@ -51,11 +51,13 @@ def _setup(verbose: int, env_file: str | None):
 
 
 def _fail(err: Exception) -> None:
-    from .errors import AuthError, ConfigError, ForbiddenError
+    from .errors import CONFIG, PublisherError
     echo(f"Error: {err}", err=True)
-    # Wrong credentials or rights are configuration, as for `feed`: a human must act.
-    config = (ConfigError, click.UsageError, AuthError, ForbiddenError)
-    sys.exit(2 if isinstance(err, config) else 1)
+    # Configuration-class failures (unknown model, wrong key or password, missing rights,
+    # bad setting) exit 2, as for `feed`: a human must act, cron mails it.
+    config = isinstance(err, click.UsageError) or (
+        isinstance(err, PublisherError) and err.failure_class == CONFIG)
+    sys.exit(2 if config else 1)
 
 
 def run(fn, *, as_json: bool = False):
@@ -207,7 +209,9 @@ def doctor(as_json, site, env_file, verbose):
 @site_option
 @with_common
 def history(limit, as_json, site, env_file, verbose):
-    """What publisher did: drafts with their links, skips and failures with their reasons."""
+    """What publisher did, latest first: each story's title and outlets, its status
+    (drafted, skipped, retrying, abandoned…) and reason, attempts and next attempt, the post's
+    edit link, and the story ID (for `retry --abandon ID`)."""
     from . import api
     settings = _setup(verbose, env_file)
     rows = run(lambda: api.open_store(settings).history(limit if not site else limit * 20))
@@ -217,9 +221,24 @@ def history(limit, as_json, site, env_file, verbose):
         echo_json(rows)
         return
     for row in rows:
-        link = row.get("edit_link") or row.get("link") or ""
-        why = row.get("reason") or ""
-        echo(f"{row.get('created_at', '')}  {row.get('kind', ''):8} {why:16} {link}")
+        echo(history_line(row))
+
+
+def history_line(row: dict) -> str:
+    """One story outcome: when, status, reason, attempts and next try, title, outlets, link."""
+    status = row.get("kind", "")
+    if status == "failed" and row.get("story_status") in ("retrying", "queued", "abandoned"):
+        status = row["story_status"]
+    tries = row.get("failed_attempts") or 0
+    plan = f"attempt {tries}" if tries else ""
+    if status == "retrying" and row.get("next_attempt"):
+        plan += f", next {row['next_attempt'][:16].replace('T', ' ')} UTC"
+    title = row.get("title") or row.get("source_url") or ""
+    outlets = f" ({row['outlets']})" if row.get("outlets") else ""
+    link = row.get("edit_link") or row.get("link") or row.get("source_url") or ""
+    when = (row.get("created_at") or "")[:16].replace("T", " ")
+    return (f"{when}  {status:9} {row.get('reason') or '':16} {plan:30} "
+            f"{title[:60]}{outlets}  {link}  [{row.get('story_id', '')}]").rstrip()
 
 
 def _overrides(settings, transport, allow_insecure_http):

@@ -14,7 +14,6 @@ from datetime import datetime, timedelta, timezone
 import click
 
 from .output import echo, echo_json
-from .textsafe import safe_text
 
 _AGO = re.compile(r"^(\d+)\s*([mhdw])$")
 _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
@@ -54,6 +53,9 @@ class Lines:
     def start(self, total: int) -> None:
         pass
 
+    def stage(self, text: str) -> None:
+        pass
+
     def feed(self, result, new: int) -> None:
         if result.status == "failed":
             echo(f"feed failed   {result.reason:16} {result.url}")
@@ -66,41 +68,25 @@ class Lines:
         echo(f"{result.kind:13} {reason:16} {result.title[:70]}  {where}".rstrip())
 
 
-class Bar(Lines):
-    """A progress bar on stderr for a terminal; problems still get their line."""
-
-    def __init__(self):
-        self.total, self.done = 0, 0
-
-    def start(self, total: int) -> None:
-        self.total = total
-        self._draw("")
-
-    def story(self, result) -> None:
-        self.done += 1
-        if result.kind != "drafted":
-            click.echo("\r\033[K", nl=False, err=True)
-            super().story(result)
-        self._draw(result.title[:40])
-
-    def _draw(self, label: str) -> None:
-        width = 30
-        filled = width * self.done // self.total if self.total else width
-        bar = "#" * filled + "-" * (width - filled)
-        # Our own escape (clear the line) stays; the story's title loses any of its own.
-        click.echo(f"\r\033[K[{bar}] {self.done}/{self.total} {safe_text(label)}", nl=False,
-                   err=True)
-        if self.done >= self.total:
-            click.echo("", err=True)
-
-
 def _progress(as_json: bool, progress: bool | None):
+    """The terminal's status line (progress.Display: stage, stories done, elapsed time, log
+    lines and edit links above it), or plain lines for cron, or nothing for --json."""
     from .feeds.runner import Progress
+    from .progress import Display
     if as_json:
         return Progress()
     if progress is None:
         progress = sys.stderr.isatty()
-    return Bar() if progress else Lines()
+    return Display() if progress else Lines()
+
+
+def _run_with(progress, fn):
+    """Run ``fn`` (a feed run), the status line erased whatever happens."""
+    try:
+        return run(fn)
+    finally:
+        if hasattr(progress, "clear"):
+            progress.clear()
 
 
 def _finish(summary, as_json: bool, command: str) -> None:
@@ -156,10 +142,13 @@ def with_run_options(f):
 @click.option("--since", default=None, help="Skip items published before: 2024-05-01, or 12h, 2d.")
 @click.option("--enqueue", is_flag=True,
               help="Only queue the stories for the workers (publisher worker); draft nothing here.")
+@click.option("--dry-run", is_flag=True,
+              help="Write one dry-run folder per story (as draft --dry-run); no WordPress needed "
+                   "or contacted, nothing marked as seen.")
 @with_run_options
 @with_common
-def feed(urls, feeds_file, limit, since, enqueue, concurrency, min_words, as_json, progress,
-         site, env_file, verbose):
+def feed(urls, feeds_file, limit, since, enqueue, dry_run, concurrency, min_words, as_json,
+         progress, site, env_file, verbose):
     """Draft the new items of RSS/Atom feeds (URLs or a feeds file), one article per story.
     With a sites file and no URL, the feeds of every site (or of --site).
 
@@ -168,22 +157,35 @@ def feed(urls, feeds_file, limit, since, enqueue, concurrency, min_words, as_jso
     from .feeds.runner import RunOptions, run_feeds
     settings = _setup(verbose, env_file)
     options = RunOptions(limit=limit, since=parse_since(since), concurrency=concurrency,
-                         min_words=min_words, site=site, enqueue=enqueue)
-    summary = run(lambda: run_feeds(feed_urls(urls, feeds_file), settings, options,
-                                    _progress(as_json, progress)))
-    _finish(summary, as_json, "feed")
+                         min_words=min_words, site=site, enqueue=enqueue, dry_run=dry_run)
+    shown = _progress(as_json, progress)
+    summary = _run_with(shown, lambda: run_feeds(feed_urls(urls, feeds_file), settings,
+                                                 options, shown))
+    _finish(summary, as_json, "feed --dry-run" if dry_run else "feed")
 
 
 @click.command()
+@click.option("--abandon", "abandon_id", default=None, metavar="STORY_ID",
+              help="Give up on this story (its ID as `history` shows it): never retried again.")
 @with_run_options
 @with_common
-def retry(concurrency, min_words, as_json, progress, site, env_file, verbose):
-    """Run the stories whose last attempt failed once more (pages re-read, drafts not
-    duplicated)."""
-    from .feeds.runner import RunOptions, retry_failed
+def retry(abandon_id, concurrency, min_words, as_json, progress, site, env_file, verbose):
+    """Run the stories whose last attempt failed once more, now, whatever their wait (pages
+    re-read, drafts not duplicated), even those abandoned by rule (a 404 page now back);
+    those abandoned with --abandon are left alone. Feed and watch runs retry failed stories
+    by themselves once their wait is over."""
+    from .feeds.runner import RunOptions, abandon_story, retry_failed
     settings = _setup(verbose, env_file)
+    if abandon_id:
+        row = run(lambda: abandon_story(settings, abandon_id))
+        if as_json:
+            echo_json(row)
+        else:
+            echo(f"abandoned {row['story_id']} ({row['reason'] or 'no reason'}) {row['title']}")
+        return
     options = RunOptions(concurrency=concurrency, min_words=min_words, site=site)
-    summary = run(lambda: retry_failed(settings, options, _progress(as_json, progress)))
+    shown = _progress(as_json, progress)
+    summary = _run_with(shown, lambda: retry_failed(settings, options, shown))
     _finish(summary, as_json, "retry")
 
 
@@ -208,10 +210,23 @@ def watch(urls, feeds_file, every, cron_expr, concurrency, min_words, site, enqu
     import logging
     settings = _setup(max(verbose, 1), env_file)
     logging.getLogger("dbos").setLevel(logging.WARNING)
-    schedule = cron_expr or every_to_cron(every)
+    schedule = run(lambda: watch_schedule(every, cron_expr))
     options = RunOptions(concurrency=concurrency, min_words=min_words, site=site,
                          enqueue=enqueue)
     run(lambda: watch_feeds(feed_urls(urls, feeds_file), settings, schedule, options))
+
+
+def watch_schedule(every: str, cron_expr: str | None) -> str:
+    """--cron (checked by croniter) or --every, as the engine's cron; a ConfigError (one line,
+    exit 2) when neither can be read, so a service manager does not restart it in a loop."""
+    from .errors import ConfigError
+    from .feeds.runner import check_schedule
+    if cron_expr:
+        return check_schedule(cron_expr)
+    try:
+        return every_to_cron(every)
+    except click.BadParameter as err:
+        raise ConfigError(err.message, reason="config") from None
 
 
 def every_to_cron(every: str) -> str:

@@ -149,6 +149,12 @@ class Settings:
     # Every variable the settings were read from (the --env-file, then the environment): a
     # site's password_env is looked up here, so it is found wherever WP_APP_PASSWORD would be.
     env: dict = field(default_factory=dict, repr=False, compare=False)
+    # A failed story comes back by itself (state/retries.py): first after retry_backoff
+    # seconds, the wait doubling each attempt up to retry_max_wait; abandoned after
+    # max_attempts.
+    retry_backoff: float = 300.0
+    retry_max_wait: float = 6 * 3600.0
+    max_attempts: int = 6
 
     ENV = {
         "WP_URL": "wp_url", "WP_USERNAME": "wp_username", "WP_APP_PASSWORD": "wp_app_password",
@@ -171,6 +177,8 @@ class Settings:
         "PUBLISHER_LIMIT_WINDOW": "limit_window",
         "PUBLISHER_SITE_CONCURRENCY": "site_concurrency",
         "PUBLISHER_LOCAL_LLM_PORTS": "local_llm_ports",
+        "PUBLISHER_RETRY_BACKOFF": "retry_backoff", "PUBLISHER_RETRY_MAX_WAIT": "retry_max_wait",
+        "PUBLISHER_MAX_ATTEMPTS": "max_attempts",
     }
 
     @classmethod
@@ -201,6 +209,9 @@ class Settings:
             raise ConfigError(f"PUBLISHER_ITEM_TIMEOUT={settings.item_timeout:g}: give the "
                               "seconds one item may take in all, e.g. 900")
         parse_ports(settings.local_llm_ports)          # a bad port list fails here, exit 2
+        if settings.max_attempts < 1 or settings.retry_backoff < 0 or settings.retry_max_wait < 0:
+            raise ConfigError("PUBLISHER_MAX_ATTEMPTS must be 1 or more and PUBLISHER_RETRY_"
+                              "BACKOFF / PUBLISHER_RETRY_MAX_WAIT 0 or more seconds; fix them")
         if settings.feed_max_items < 1 or settings.max_source_chars < 1000:
             raise ConfigError("PUBLISHER_FEED_MAX_ITEMS must be 1 or more and PUBLISHER_MAX_"
                               "SOURCE_CHARS 1000 or more; fix them in the environment or .env")

@@ -18,9 +18,40 @@ what to do next. ``reason`` is a short stable code stored with outcomes (``http_
         ├── AuthError            401: wrong password, unknown user, stripped header
         ├── ForbiddenError       403: the user lacks the capability
         └── MetaNotSavedError    SEO meta was dropped (companion plugin missing)
+
+Every failure also has a *class* (``failure_class(reason)``, ``err.failure_class``), which
+says what an unattended run does about it:
+
+    config      a human must act (unknown model, 401/403, missing plugin, bad setting):
+                the run stops before its next story and exits 2
+    transient   it may heal by itself (timeouts, 429, 5xx, connection): retried later,
+                with a growing wait, up to PUBLISHER_MAX_ATTEMPTS
+    content     it never will (404 page, thin source, not an article): final, abandoned
 """
 
 from __future__ import annotations
+
+
+CONFIG, TRANSIENT, CONTENT = "config", "transient", "content"
+
+# Reasons by class; a reason not named here is transient (retried, then abandoned after
+# PUBLISHER_MAX_ATTEMPTS), so an unknown failure is never retried forever nor dropped at once.
+CONFIG_REASONS = frozenset({
+    "config", "llm_not_configured", "llm_auth", "llm_forbidden", "llm_model_not_found",
+    "llm_quota", "auth_failed", "auth_header_stripped", "forbidden", "not_wordpress",
+    "meta_not_saved", "http_401", "http_403"})
+CONTENT_REASONS = frozenset({
+    "http_404", "http_410", "no_article", "no_link", "no_source", "not_html", "binary",
+    "too_large", "not_french", "too_short", "under_half_length", "prompt_echo",
+    "not_an_article", "llm_rejected", "llm_empty_article", "unsafe_url", "not_http",
+    "already_drafted"})
+
+
+def failure_class(reason: str) -> str:
+    """``config``, ``transient`` or ``content`` for a stored failure reason."""
+    if reason in CONFIG_REASONS:
+        return CONFIG
+    return CONTENT if reason in CONTENT_REASONS else TRANSIENT
 
 
 class PublisherError(Exception):
@@ -32,6 +63,10 @@ class PublisherError(Exception):
         super().__init__(message)
         if reason:
             self.reason = reason
+
+    @property
+    def failure_class(self) -> str:
+        return CONFIG if isinstance(self, ConfigError) else failure_class(self.reason)
 
 
 class ConfigError(PublisherError):

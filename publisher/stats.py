@@ -5,6 +5,8 @@
     workers      each worker identity, its host and pid, seconds since its heartbeat
     sites        outcomes per site over --days: drafted, skipped and failed by reason
     usage        LLM calls, tokens and cost per site and day
+    retries      stories waiting for their next attempt and stories abandoned, per site and
+                 last reason (all time: an abandoned story stays abandoned)
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ def collect(settings: Settings, days: int = 7, site: str | None = None) -> dict:
             "workers": [dict(w, alive=w["age"] < STALE) for w in list_workers(store)],
             "sites": _sites(q.outcomes_by_site(store, since, site)),
             "usage": q.usage_by_site_and_day(store, since, site),
+            "retries": _retries(q.stories_by_status(store, site)),
             "days": days,
         }
     finally:
@@ -67,6 +70,18 @@ def _sites(rows: list[dict]) -> dict:
     return sites
 
 
+def _retries(rows: list[dict]) -> dict:
+    retries: dict = {}
+    for row in rows:
+        if row["status"] not in ("retrying", "queued", "abandoned"):
+            continue
+        entry = retries.setdefault(row["site"] or "default", {"retrying": {}, "abandoned": {}})
+        bucket = entry["abandoned" if row["status"] == "abandoned" else "retrying"]
+        reason = row["reason"] or row["status"]
+        bucket[reason] = bucket.get(reason, 0) + int(row["count"])
+    return retries
+
+
 def render(report: dict) -> str:
     """The report for a terminal, one block per section."""
     t, queue = report["throughput"], report["queue"]
@@ -85,6 +100,11 @@ def render(report: dict) -> str:
         failed = ", ".join(f"{k} {v}" for k, v in sorted(s["failed"].items())) or "none"
         skipped = ", ".join(f"{k} {v}" for k, v in sorted(s["skipped"].items())) or "none"
         lines.append(f"  {name:20} {s['drafted']} drafted; failed: {failed}; skipped: {skipped}")
+    lines.append("retries (failed stories):" + ("" if report["retries"] else " none"))
+    for name, r in sorted(report["retries"].items()):
+        waiting = ", ".join(f"{k} {v}" for k, v in sorted(r["retrying"].items())) or "none"
+        gone = ", ".join(f"{k} {v}" for k, v in sorted(r["abandoned"].items())) or "none"
+        lines.append(f"  {name:20} waiting: {waiting}; abandoned: {gone}")
     lines.append("tokens and cost per site and day:")
     for u in report["usage"]:
         lines.append(f"  {u['day']} {u['site'] or 'default':20} {u['calls']:5} calls "

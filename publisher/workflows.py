@@ -52,7 +52,7 @@ from dbos import DBOS, SetEnqueueOptions, SetWorkflowID
 
 from . import __version__, pipeline
 from .config import Settings
-from .errors import PublisherError
+from .errors import CONFIG, PublisherError, failure_class
 from .models import Brief, Draft, Outcome, PostResult, Source, Usage
 from .sites import file_under_author, site_client
 
@@ -135,6 +135,7 @@ class Runtime:
     _clients: dict = field(default_factory=dict)
     _pollers: dict = field(default_factory=dict)
     _lock: Any = field(default_factory=threading.Lock)
+    config_failure: Any = field(default_factory=threading.Event)   # set by outcome_step
     # Workflows whose lookup step ran (not replayed) in this execution and found nothing:
     # their push may skip create_post's own lookup, once.
     _fresh_lookups: set = field(default_factory=set)
@@ -344,15 +345,21 @@ def _post_upsert(dialect: str, site: str, story_id: str, source_hash: str, post:
 
 @DBOS.step(name="outcome")
 def outcome_step(story_id: str, workflow_id: str, title: str, url: str, source_hash: str,
-                 outcome: Outcome, site: str = "") -> StoryResult:
+                 outcome: Outcome, site: str = "", outlets: tuple[str, ...] = ()) -> StoryResult:
+    from .state import retries
     store = runtime().store
-    (log.warning if outcome.kind == "failed" else log.info)(
-        "story %s %s %s: %s", story_id, outcome.kind, outcome.reason, title)
     store.mark_source(story_id, url, source_hash, title)
     if outcome.post is not None and outcome.kind == "skipped":
         store.record_post(runtime().site_settings(site).wp_url, story_id, source_hash,
                           outcome.post)
-    store.record_outcome(story_id, outcome, site=site or "default")
+    standing = retries.note(store, story_id, outcome.kind, outcome.reason, outcome.error,
+                            settings=runtime().settings, site=site or "default", title=title,
+                            outlets=outlets)
+    store.record_outcome(story_id, outcome, attempts=max(1, standing["attempts"]),
+                         site=site or "default")
+    _log_outcome(story_id, title, outcome, standing)
+    if outcome.kind == "failed" and failure_class(outcome.reason) == CONFIG:
+        runtime().config_failure.set()
     spent = store.usage_totals(story_id) if outcome.kind != "skipped" else {}
     post = outcome.post
     return StoryResult(
@@ -361,6 +368,20 @@ def outcome_step(story_id: str, workflow_id: str, title: str, url: str, source_h
         link=post.link if post else "", input_tokens=spent.get("input_tokens", 0),
         output_tokens=spent.get("output_tokens", 0), cost=spent.get("cost", 0.0),
         workflow_id=workflow_id)
+
+
+def _log_outcome(story_id: str, title: str, outcome: Outcome, standing: dict) -> None:
+    """One plain sentence per story: what happened and what comes next."""
+    if outcome.kind != "failed":
+        log.info("Story %s (%s) %s%s.", story_id, title, outcome.kind,
+                 f": {outcome.reason}" if outcome.reason else "")
+    elif standing["status"] == "abandoned":
+        log.warning("Story %s (%s) failed (%s) and is abandoned after %d attempt(s): %s",
+                    story_id, title, outcome.reason, standing["attempts"], outcome.error)
+    else:
+        log.warning("Story %s (%s) failed (%s); it will be tried again from %s: %s", story_id,
+                    title, outcome.reason, standing["next_attempt"][:19].replace("T", " "),
+                    outcome.error)
 
 
 # --- watch: a scheduled poll -------------------------------------------------------------------
@@ -386,7 +407,7 @@ def _enqueue(job: StoryJob) -> None:
 
 @DBOS.step(name="collect")
 def collect_step(urls: list[str], site: str = ""):
-    return _poller(site).collect(urls)
+    return _poller(site).poll_batch(urls)
 
 
 @DBOS.step(name="commit")
@@ -440,12 +461,13 @@ class Engine:
         return len(self.story_workflows(story_id))
 
     def wait(self, workflow_ids: Iterable[str], on_done: Callable[[StoryResult], None],
-             poll: float = 0.3) -> None:
+             poll: float = 0.3, stop: Callable[[], bool] = lambda: False) -> list[str]:
         """Call ``on_done`` for each workflow as it finishes; take over work left by dead
-        processes while waiting (their workflows would never finish otherwise)."""
+        processes while waiting (their workflows would never finish otherwise). Returns the
+        workflows left unfinished when ``stop()`` turned true."""
         waiting = list(dict.fromkeys(workflow_ids))
         last_recovery = 0.0
-        while waiting:
+        while waiting and not stop():
             if time.monotonic() - last_recovery > 5.0:
                 self.recover_dead()
                 last_recovery = time.monotonic()
@@ -456,6 +478,20 @@ class Engine:
                     on_done(result)
             if waiting:
                 time.sleep(poll)
+        return waiting
+
+    def cancel(self, workflow_ids: Iterable[str]) -> None:
+        """Stop these stories: queued ones never start, running ones end at their next step."""
+        for wid in workflow_ids:
+            DBOS.cancel_workflow(wid)
+
+    def config_failed(self) -> bool:
+        """Whether a story failed for a configuration reason since the last call (watch then
+        checks the LLM and WordPress again)."""
+        flag = runtime().config_failure
+        failed = flag.is_set()
+        flag.clear()
+        return failed
 
     def result_if_done(self, workflow_id: str) -> StoryResult | None:
         status = DBOS.get_workflow_status(workflow_id)
@@ -566,19 +602,22 @@ MODES = {"run": [QUEUE], "watch": [QUEUE, POLL_QUEUE], "worker": [QUEUE, POLL_QU
 
 
 def launch(settings: Settings, concurrency: int = 1, *, wordpress=None, llm=None,
-           store=None, mode: str = "run", worker_id: str = "", sites=()) -> Engine:
+           store=None, mode: str = "run", worker_id: str = "", sites=(),
+           llm_progress=None) -> Engine:
     """Start the engine on PUBLISHER_DB: tables created or migrated, the queues declared, and
     work left by dead processes resumed.
 
     ``mode``: "run" (a feed run: drafts stories here too), "watch" (also runs polls),
-    "worker" (a stable ``worker_id``; drafts and polls), "enqueue" (drafts nothing here)."""
+    "worker" (a stable ``worker_id``; drafts and polls), "enqueue" (drafts nothing here).
+    ``llm_progress``: the terminal's status line, told of each LLM call's progress."""
     global _runtime
     from dbos import SQLAlchemyDatasource
     from .state.db import Store, engine_url
     from .state.limits import Limits
     store = store or Store(settings.db, secrets=settings.secrets())
     shared = Limits(store)
-    llm = llm or (make_llm(settings, store, shared) if settings.llm_configured else None)
+    llm = llm or (make_llm(settings, store, shared, llm_progress) if settings.llm_configured
+                  else None)
     engine = Engine(settings, concurrency, worker_id if mode == "worker" else "")
     if mode == "worker":
         claim_identity(store, engine.executor_id)
@@ -643,13 +682,13 @@ def default_worker_id() -> str:
     return f"worker@{socket.gethostname()}"
 
 
-def make_llm(settings: Settings, store, shared=None):
+def make_llm(settings: Settings, store, shared=None, progress=None):
     """One LLM for the process; each call's usage is recorded against the running story and
     its site, and each request obeys the shared limits (PUBLISHER_LLM_RPM…)."""
     from .limits import LlmLimits, limited_openai_client
     from .writer.llm import LLM
     llm = LLM(settings, recorder=lambda usage: store.record_llm_call(
-        usage, current_story(), site=current_site()), capabilities=store)
+        usage, current_story(), site=current_site()), capabilities=store, progress=progress)
     limits = LlmLimits.from_settings(settings)
     if limits.active and shared is not None:
         limited_openai_client(llm, shared, limits)
@@ -673,6 +712,12 @@ def current_site() -> str:
 
 def site_of(workflow_id: str) -> str:
     return workflow_id.rsplit("@", 1)[1] if "@" in workflow_id else "default"
+
+
+def story_of(workflow_id: str) -> str:
+    """"story-<id>-<hash>[-rN][@site]" → "<id>"."""
+    parts = workflow_id.split("-")
+    return parts[1] if len(parts) >= 3 and parts[0] == "story" else workflow_id
 
 
 def queue_depth(settings: Settings) -> dict:

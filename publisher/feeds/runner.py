@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from ..config import Settings
-from ..errors import ConfigError, PublisherError, WordPressError
+from ..errors import CONFIG, ConfigError, PublisherError, WordPressError, failure_class
 from ..models import Brief, Outcome, Source
 from .. import pipeline
 from ..sites import open_site
@@ -48,6 +48,7 @@ class RunOptions:
     min_words: int | None = None
     site: str | None = None                # --site: one site of the sites file
     enqueue: bool = False                  # queue the stories for the workers, draft nothing
+    dry_run: bool = False                  # a dry-run folder per story; no WordPress, no state
 
 
 @dataclass
@@ -55,6 +56,7 @@ class Summary:
     new: int = 0
     drafted: int = 0
     queued: int = 0
+    written: int = 0                       # --dry-run: folders written
     skipped: Counter = field(default_factory=Counter)
     failed: Counter = field(default_factory=Counter)
     tokens: int = 0
@@ -66,6 +68,8 @@ class Summary:
         """A StoryResult, or an extraction failure shaped like one."""
         if result.kind == "drafted":
             self.drafted += 1
+        elif result.kind == "dry_run":
+            self.written += 1
         elif result.kind == "skipped":
             self.skipped[result.reason or "skipped"] += 1
         else:
@@ -90,6 +94,8 @@ class Summary:
         parts = [f"{self.new} new", f"{self.drafted} drafted"]
         if self.queued:
             parts.append(f"{self.queued} queued")
+        if self.written:
+            parts.append(f"{self.written} written to folders (dry run)")
         for label, counts in (("skipped", self.skipped), ("failed", self.failed)):
             if counts:
                 parts.append(f"{sum(counts.values())} {label} ({', '.join(sorted(counts))})")
@@ -98,6 +104,7 @@ class Summary:
 
     def to_dict(self) -> dict:
         return {"new": self.new, "drafted": self.drafted, "queued": self.queued,
+                "written": self.written,
                 "skipped": dict(self.skipped),
                 "failed": dict(self.failed), "tokens": self.tokens, "cost": self.cost,
                 "feeds": self.feeds, "stories": self.stories}
@@ -107,6 +114,7 @@ class Progress:
     """What a run tells its caller as it goes. The default says nothing."""
 
     def start(self, total: int) -> None: ...
+    def stage(self, text: str) -> None: ...
     def feed(self, result: FeedResult, new: int) -> None: ...
     def story(self, result) -> None: ...
 
@@ -144,9 +152,71 @@ def run_feeds(urls: Sequence[str], settings: Settings, options: RunOptions | Non
     any work when the LLM, WordPress or the database is not usable."""
     options, progress = options or RunOptions(), progress or Progress()
     plan = feed_plan(urls, settings, options.site)
+    if options.dry_run:
+        return _dry_run_feeds(plan, settings, options, progress)
     return _with_engine(settings, options, progress, [site for site, _ in plan],
                         lambda runs: [wid for site, feeds in plan
                                       for wid in runs[site.name].poll_all(feeds)])
+
+
+def _dry_run_feeds(plan, settings: Settings, options: RunOptions, progress: Progress) -> Summary:
+    """``feed --dry-run``: the stories of the feeds, each written as the folder ``draft
+    --dry-run`` writes, under PUBLISHER_DRAFTS_DIR. No WordPress is needed or contacted and
+    nothing is marked seen or retried: a real run later drafts the same stories."""
+    settings.require_llm()
+    check_llm(settings)
+    store = _open_state(settings)[0]
+    runs = []
+    for site, feeds in plan:
+        run = _Run(settings, options, progress, store, None,
+                   _site_options(site.settings(settings), None), site)
+        batch = run.collect(feeds)
+        progress.start(len(batch.stories))
+        workers = max(1, min(options.concurrency, 8))
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            live = progress if callable(progress) else None
+            for result in pool.map(lambda job: _dry_draft(job, settings, store, live),
+                                   [job for job, _ in batch.stories]):
+                run.done(result)
+        runs.append(run.summary)
+    store.close()
+    return _merge(runs)
+
+
+def _dry_draft(job, settings: Settings, store, progress=None) -> "Failure":
+    """One story through the pipeline into its folder (drafts/<story>-<slug>)."""
+    from ..api import make_llm
+    from ..render.preview import write_dry_run
+    title = job.titles[0] if job.titles else ""
+    llm = make_llm(settings, store, job.story_id, progress=progress)
+    try:
+        article, usage = pipeline.write(list(job.sources), job.brief, llm)
+        prepared = pipeline.finish(article, usage, list(job.sources), job.brief, llm,
+                                   job.options)
+        folder = Path(settings.drafts_dir) / f"{job.story_id}-{prepared.draft.slug or 'article'}"
+        write_dry_run(folder, prepared.draft, prepared.seo, prepared.report,
+                      site_url=settings.wp_url)
+    except PublisherError as err:
+        return Failure(job.story_id, "failed", err.reason, str(err), title)
+    spent = store.usage_totals(job.story_id)
+    blocked = prepared.report.blocking[0] if prepared.report.blocked else ""
+    return Failure(job.story_id, "failed" if blocked else "dry_run", blocked,
+                   f"not an article to push, kept in {folder}" if blocked else "",
+                   prepared.article.title or title,
+                   link=str(folder), input_tokens=spent["input_tokens"],
+                   output_tokens=spent["output_tokens"], cost=spent["cost"])
+
+
+def abandon_story(settings: Settings, story_id: str) -> dict:
+    """``retry --abandon ID``: the story is never retried again (shown so by history)."""
+    from ..state import retries
+    store = _open_state(settings)[0]
+    row = retries.abandon(store, story_id)
+    if row is None:
+        raise ConfigError(f"no story {story_id!r} is waiting or failed; `publisher history` "
+                          "shows the story IDs")
+    log.info("Story %s abandoned by hand.", story_id)
+    return row
 
 
 def feed_plan(urls: Sequence[str], settings: Settings, site_name: str | None):
@@ -188,6 +258,7 @@ def watch_feeds(urls: Sequence[str], settings: Settings, schedule: str,
         raise ConfigError("watch polls one site: add --site NAME, or run `publisher worker`, "
                           "which polls every site of the sites file on its schedule")
     [(site, feeds)] = plan
+    check_schedule(schedule)
     stop = _stop_on_signals(stop)
     store, shared = _open_state(settings)
     client, pipeline_options = _prepare_site(site, settings, options, shared)
@@ -203,12 +274,32 @@ def watch_feeds(urls: Sequence[str], settings: Settings, schedule: str,
         if resumed:
             log.warning("resuming %d unfinished stories", len(resumed))
         name = engine.schedule(feeds, schedule, _job_site(site))
-        log.warning("watching %d feeds (%s); stop with Ctrl-C or SIGTERM", len(feeds), schedule)
-        stop.wait()
+        log.warning("Watching %d feeds (%s); stop with Ctrl-C or SIGTERM.", len(feeds), schedule)
+        while not stop.wait(1.0):
+            if engine.config_failed():      # a story met a setting that is wrong: check
+                _recheck(site, settings, options, shared)
     finally:
         if name:
             engine.unschedule(name)
         engine.close()
+
+
+def _recheck(site, settings: Settings, options: RunOptions, shared) -> None:
+    """After a configuration-class failure: the LLM, the model and WordPress again. Still
+    wrong: ConfigError, the watcher stops (exit 2) instead of failing every story."""
+    log.warning("A story failed for a configuration reason: checking the LLM and WordPress.")
+    _prepare_site(site, settings, options, shared)
+    log.warning("The LLM and WordPress answer as expected again; watching on.")
+
+
+def check_schedule(cron: str) -> str:
+    """A cron expression the engine can run (5 fields, or 6 with seconds first), or a
+    ConfigError saying how to write one."""
+    from croniter import croniter
+    if not croniter.is_valid(cron, second_at_beginning=True):
+        raise ConfigError(f"--cron {cron!r} is not a cron schedule; write five fields, e.g. "
+                          '"*/10 6-22 * * *" (every 10 min, 6:00 to 22:59), or use --every 15m')
+    return cron
 
 
 def run_worker(settings: Settings, worker_id: str, concurrency: int = 2, stop=None) -> None:
@@ -255,7 +346,8 @@ def _with_engine(settings, options, progress, sites, work) -> Summary:
     engine = workflows.launch(
         settings, options.concurrency, store=store, sites=sites,
         wordpress=prepared[implicit.name][0] if implicit else None,
-        mode="enqueue" if options.enqueue else "run")
+        mode="enqueue" if options.enqueue else "run",
+        llm_progress=progress if callable(progress) else None)
     try:
         engine.use_clients({name: client for name, (client, _) in prepared.items()})
         runs = {site.name: _Run(settings, options, progress, store, engine,
@@ -270,10 +362,42 @@ def _with_engine(settings, options, progress, sites, work) -> Summary:
             return _merge([run.summary for run in runs.values()])
         waiting = list(dict.fromkeys([*resumed, *submitted]))
         progress.start(len(waiting))
-        engine.wait(waiting, first.done)
+        stopper = _StopOnConfig(first.done)
+        left = engine.wait(waiting, stopper.done, stop=stopper.stopped)
+        if stopper.error is not None:
+            _stop_run(engine, store, left, stopper.error)
         return _merge([run.summary for run in runs.values()])
     finally:
         engine.close()
+
+
+class _StopOnConfig:
+    """Passes each story on; remembers the first configuration-class failure, which stops
+    the run before its next story (every later story would fail the same way)."""
+
+    def __init__(self, on_done):
+        self.on_done, self.error = on_done, None
+
+    def done(self, result) -> None:
+        self.on_done(result)
+        if result.kind == "failed" and failure_class(result.reason) == CONFIG \
+                and self.error is None:
+            self.error = ConfigError(result.error or result.reason, reason=result.reason)
+
+    def stopped(self) -> bool:
+        return self.error is not None
+
+
+def _stop_run(engine, store, left: list[str], error: ConfigError) -> None:
+    """Cancel the stories not finished yet (due again at the next run, no attempt counted)
+    and end the run with the one line that says what to fix (exit 2)."""
+    from ..state import retries
+    from ..workflows import site_of, story_of
+    engine.cancel(left)
+    for wid in left:
+        retries.release(store, [story_of(wid)], site_of(wid))
+    suffix = f"; {len(left)} stories left for the next run" if left else ""
+    raise ConfigError(f"{error}{suffix}", reason=error.reason)
 
 
 def _merge(summaries: list[Summary]) -> Summary:
@@ -282,6 +406,7 @@ def _merge(summaries: list[Summary]) -> Summary:
         total.new += part.new
         total.drafted += part.drafted
         total.queued += part.queued
+        total.written += part.written
         total.skipped.update(part.skipped)
         total.failed.update(part.failed)
         total.tokens += part.tokens
@@ -317,8 +442,35 @@ def _prepare_site(site, settings: Settings, options: RunOptions, shared):
     site_settings = site.settings(settings)
     site_settings.require_llm()
     site_settings.require_wordpress()
-    opened = open_site(settings, site, shared=shared)     # as `draft --site` opens it
+    if not options.enqueue:             # this process drafts: its model must exist
+        check_llm(site_settings)
+    return check_site(site, settings, shared)
+
+
+def check_site(site, settings: Settings, shared):
+    """The site's WordPress client, its credentials checked (ConfigError when wrong), and its
+    pipeline options: opened as `draft --site` opens it (sites.open_site)."""
+    opened = open_site(settings, site, shared=shared)
     return opened.client, opened.options
+
+
+def check_llm(settings: Settings) -> None:
+    """One request (GET /models) before any story: an unknown model or a refused key is a
+    ConfigError naming the model and how to list the served ones. A server that is down or
+    lists no models is only logged: its stories fail as transient and come back later."""
+    from ..writer.probe import _Prober
+    prober = _Prober(settings, timeout=min(settings.http_timeout, 20.0))
+    prober._models()
+    fatal = next((p for p in prober.problems if p.fatal), None)
+    if fatal is None:
+        return
+    if fatal.topic == "models":
+        raise ConfigError(f"PUBLISHER_MODEL={settings.model}: {fatal.detail}; {fatal.fix}, "
+                          "or run `publisher doctor`", reason="llm_model_not_found")
+    if " answered 40" in fatal.detail:
+        raise ConfigError(f"{fatal.detail}; {fatal.fix}", reason="llm_auth")
+    log.warning("The LLM cannot be checked now (%s); stories that fail will be retried later.",
+                fatal.detail)
 
 
 def _site_options(site_settings: Settings, client) -> pipeline.Options:
@@ -354,11 +506,12 @@ class _Run:
         batch = self.collect(urls)
         submitted = [self.engine.submit(job) for job, _ in batch.stories]
         self.commit(batch)
-        return submitted
+        return submitted + self.retry_due()
 
     def collect(self, urls: list[str]) -> "Batch":
         """Poll, pick the new items, extract and group them: the stories to draft (nothing is
         marked seen yet; see commit)."""
+        self.progress.stage(f"lecture de {len(urls)} flux")
         polled = [self._poll(url) for url in urls]
         budget = self.options.limit
         feeds: list[tuple[FeedResult, bool]] = []
@@ -373,6 +526,11 @@ class _Run:
             self.progress.feed(result, len(taken))
         self.summary.new += len(items)
         return Batch(self._stories(items), feeds)
+
+    def poll_batch(self, urls: list[str]) -> "Batch":
+        """The watcher's poll: the new stories, and the failed ones whose wait is over."""
+        batch = self.collect(urls)
+        return Batch([*batch.stories, *self.due_jobs()], batch.feeds)
 
     def commit(self, batch: "Batch") -> None:
         """The stories are queued: mark their items seen, keep the feeds' validators."""
@@ -420,6 +578,8 @@ class _Run:
 
     def _extract_all(self, items: list[FeedItem]) -> list[tuple[FeedItem, Source]]:
         workers = max(1, min(self.options.concurrency, 8))
+        if items:
+            self.progress.stage(f"lecture de {len(items)} articles")
         with ThreadPoolExecutor(max_workers=workers) as pool:
             extracted = list(pool.map(self._extract, items))
         pairs = []
@@ -447,10 +607,18 @@ class _Run:
                        date=source.date or item.published)
 
     def _item_failed(self, item: FeedItem, err: PublisherError) -> None:
+        from ..state import retries
         story = group_id([item])
         kind = "skipped" if err.reason == "no_link" else "failed"
+        if self.options.dry_run:            # a dry run leaves no trace in the state
+            self.done(Failure(story, kind, err.reason, str(err), item.title, item.link))
+            return
         self.store.mark_source(story, item.link, "", item.title)
+        standing = retries.note(self.store, story, kind, err.reason, str(err),
+                                settings=self.settings, site=self.site or "default",
+                                title=item.title, outlets=[_outlet(item.link)])
         self.store.record_outcome(story, Outcome(kind, reason=err.reason, error=str(err)),
+                                  attempts=max(1, standing["attempts"]),
                                   site=self.site or "default")
         self.store.mark_item(item.feed_url, item.guid, story, item.link, item.title,
                              item.published)
@@ -470,23 +638,60 @@ class _Run:
     # --- retry -------------------------------------------------------------------------------
 
     def retry_all(self) -> list[str]:
+        """``publisher retry``: every failed story now, whatever its wait, even one abandoned
+        by rule (the operator knows its page is back); not one abandoned by hand."""
+        from ..state import retries
         submitted = []
         for story in self.store.failed_story_ids():
-            job = self.engine.last_job(story)
-            if job is not None and job.site != self.site:
-                continue                    # another site's story: its own run retries it
-            if job is not None:
-                retry = replace(job, attempt=self.engine.attempts(story),
-                                options=self.pipeline_options)
-                submitted.append(self.engine.submit(retry))
-                continue
-            items = items_for_story(self.store, story)
-            if items:
-                self.summary.new += len(items)
-                batch = Batch(self._stories(items), [])
-                submitted += [self.engine.submit(job) for job, _ in batch.stories]
-                self.commit(batch)
+            if retries.is_abandoned(self.store, story, by_hand_only=True):
+                continue                    # retry --abandon: given up on for good
+            submitted += self._submit(self._retry_jobs(story))
         return submitted
+
+    def retry_due(self) -> list[str]:
+        """A feed run's own retries: the failed stories whose backoff has passed."""
+        return self._submit(self.due_jobs())
+
+    def due_jobs(self) -> list[tuple[Any, list[FeedItem]]]:
+        """The retries due now, each claimed so that an overlapping run or the watcher's next
+        poll does not run it twice."""
+        from ..state import retries
+        pairs = []
+        for story in retries.due(self.store, self.site or "default"):
+            if not retries.claim(self.store, story):
+                continue                    # another run took it
+            found = self._retry_jobs(story)
+            if not found and not retries.is_abandoned(self.store, story):
+                retries.release(self.store, [story], self.site or "default")
+            pairs += found
+        if pairs:
+            log.warning("Retrying %d failed stor%s whose wait is over.", len(pairs),
+                        "y" if len(pairs) == 1 else "ies")
+        return pairs
+
+    def _submit(self, pairs: list[tuple[Any, list[FeedItem]]]) -> list[str]:
+        batch = Batch(pairs, [])
+        submitted = [self.engine.submit(job) for job, _ in batch.stories]
+        self.commit(batch)
+        return submitted
+
+    def _retry_jobs(self, story: str) -> list[tuple[Any, list[FeedItem]]]:
+        """The story's last workflow input as a new attempt; or, when its page could not be
+        read, its feed items extracted again."""
+        job = self.engine.last_job(story)
+        if job is not None:
+            if job.site != self.site:
+                return []                   # another site's story: its own run retries it
+            return [(replace(job, attempt=self.engine.attempts(story),
+                             options=self.pipeline_options), [])]
+        items = items_for_story(self.store, story)
+        self.summary.new += len(items)
+        return self._stories(items) if items else []
+
+
+def _outlet(link: str) -> str:
+    from urllib.parse import urlsplit
+    return urlsplit(link).hostname or ""
 
 
 def _unique(sources: list[Source]) -> list[Source]:

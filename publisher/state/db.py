@@ -64,6 +64,12 @@ feed_items = _table("publisher_feed_items", ("id", Integer), ("feed_url", Text),
                     ("story_id", Text), ("link", Text), ("title", Text), ("published", Text),
                     ("seen_at", Text))
 
+# Each story's standing: attempts, next retry, abandoned (migration 5; state/retries.py).
+stories = _table("publisher_stories", ("story_id", Text), ("site", Text), ("title", Text),
+                 ("outlets", Text), ("status", Text), ("abandoned_by", Text), ("attempts", Integer),
+                 ("next_attempt", Text), ("reason", Text), ("error", Text),
+                 ("updated_at", Text))
+
 # Shared limits and worker identities (migration 3; used by state/limits.py).
 limit_scopes = _table("publisher_limit_scopes", ("scope", Text))
 permits = _table("publisher_permits", ("id", Integer), ("scope", Text), ("at", Float),
@@ -74,7 +80,7 @@ workers = _table("publisher_workers", ("worker_id", Text), ("host", Text), ("pid
                  ("started_at", Text), ("heartbeat_at", Float))
 
 TABLES = (sources, outcomes, posts, llm_calls, llm_capabilities, feeds, feed_items, limit_scopes, permits, leases,
-          workers)
+          workers, stories)
 
 
 def now() -> str:
@@ -326,19 +332,26 @@ class Store:
                          .order_by(posts.c.id.desc()).limit(1))
 
     def history(self, limit: int = 50) -> list[dict[str, Any]]:
-        """Latest outcomes first, with the source's title/URL and the post's status/slug."""
+        """Latest outcomes first, with the source's title/URL, the post's status/slug, and
+        where the story stands now: outlets, attempts, next attempt, status (``abandoned``…)."""
         joined = (outcomes.outerjoin(sources, sources.c.story_id == outcomes.c.story_id)
                   .outerjoin(posts, and_(posts.c.story_id == outcomes.c.story_id,
-                                         posts.c.post_id == outcomes.c.post_id)))
+                                         posts.c.post_id == outcomes.c.post_id))
+                  .outerjoin(stories, stories.c.story_id == outcomes.c.story_id))
         own = [c for c in outcomes.c if c.name != "site"]     # "site" is the post's URL here
         stmt = (select(*own, outcomes.c.site.label("site_name"), sources.c.title,
-                       sources.c.url.label("source_url"),
-                       posts.c.site, posts.c.status.label("post_status"), posts.c.slug)
+                       stories.c.title.label("story_title"), sources.c.url.label("source_url"),
+                       posts.c.site, posts.c.status.label("post_status"), posts.c.slug,
+                       stories.c.outlets, stories.c.status.label("story_status"),
+                       stories.c.attempts.label("failed_attempts"), stories.c.next_attempt)
                 .select_from(joined).order_by(outcomes.c.id.desc()).limit(limit))
         rows = self._all(stmt)
         for row in rows:        # an outcome without a post or source: "" rather than None
-            for key in ("title", "source_url", "site", "post_status", "slug"):
+            for key in ("title", "source_url", "site", "post_status", "slug", "outlets",
+                        "story_status", "next_attempt"):
                 row[key] = row[key] or ""
+            row["title"] = row.pop("story_title") or row["title"]
+            row["failed_attempts"] = row["failed_attempts"] or 0
         return rows
 
     def failed_story_ids(self) -> list[str]:

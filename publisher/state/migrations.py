@@ -170,7 +170,31 @@ def m004_llm_capabilities(conn: Connection) -> None:
     md.create_all(conn)
 
 
+def m005_story_retries(conn: Connection) -> None:
+    """Where each story stands for the unattended runs: its title and outlets (for
+    `history`), how many attempts failed, when the next one is due, and whether it was
+    drafted, is waiting for a retry, or was abandoned (with the last reason)."""
+    md = MetaData()
+    Table(
+        "publisher_stories", md,
+        Column("story_id", Text, primary_key=True),
+        Column("site", Text, nullable=False, default=""),
+        Column("title", Text, nullable=False, default=""),
+        Column("outlets", Text, nullable=False, default=""),      # "Le Monde, Libération"
+        Column("status", Text, nullable=False, default=""),       # retrying | queued | abandoned | drafted | skipped
+        Column("abandoned_by", Text, nullable=False, default=""),  # rule | hand | ""
+        Column("attempts", Integer, nullable=False, default=0),   # failed attempts so far
+        Column("next_attempt", Text, nullable=False, default=""),  # ISO UTC; "" none planned
+        Column("reason", Text, nullable=False, default=""),
+        Column("error", Text, nullable=False, default=""),
+        Column("updated_at", Text, nullable=False),
+        Index("publisher_stories_due", "status", "next_attempt"),
+    )
+    md.create_all(conn)
+
+
 Migration = Callable[[Connection], None]
 
 # Version N is MIGRATIONS[N - 1]. Append only.
-MIGRATIONS: list[Migration] = [m001_core, m002_feeds, m003_scale, m004_llm_capabilities]
+MIGRATIONS: list[Migration] = [m001_core, m002_feeds, m003_scale, m004_llm_capabilities,
+                               m005_story_retries]

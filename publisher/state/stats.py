@@ -10,7 +10,7 @@ from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import func, select
 
-from .db import Store, llm_calls, outcomes
+from .db import Store, llm_calls, outcomes, stories
 
 
 def iso_ago(**delta) -> str:
@@ -64,3 +64,14 @@ def usage_by_site_and_day(store: Store, since: str, site: str | None = None) -> 
         row["tokens"] = row["input_tokens"] + row["output_tokens"]
         row["cost"] = round(float(row["cost"]), 6)
     return rows
+
+
+def stories_by_status(store: Store, site: str | None = None) -> list[dict]:
+    """(site, status, reason, count) of every story's current standing: retrying (with the
+    reason of its last failure), abandoned (with its last reason), drafted…"""
+    c = stories.c
+    stmt = (select(c.site, c.status, c.reason, func.count().label("count"))
+            .group_by(c.site, c.status, c.reason).order_by(c.site, c.status, c.reason))
+    if site:
+        stmt = stmt.where(c.site == site)
+    return store._all(stmt)
