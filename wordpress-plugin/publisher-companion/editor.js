@@ -193,10 +193,12 @@
 		return (post.facts.length > 0 || post.toVerify) && !post.review;
 	}
 
+	/** The value that takes effect: the active SEO plugin's key (publisher's own when that one
+	 * is empty), publisher's own key when no SEO plugin is active (the companion outputs it). */
 	function seoValue(meta, field) {
-		const keys = [OWN[field], SEO_KEYS.yoast[field], SEO_KEYS.rankmath[field]];
-		const found = keys.find((key) => typeof meta[key] === 'string' && meta[key] !== '');
-		return found ? meta[found] : '';
+		const active = SEO_KEYS[config.seoPlugin];
+		const value = (active && meta[active[field]]) || meta[OWN[field]];
+		return typeof value === 'string' ? value : '';
 	}
 
 	/** Publisher's own key always; the active SEO plugin's key too, so that plugin shows it. */
