@@ -18,8 +18,16 @@ from .errors import (ConfigError, NetworkError, PublisherError, QualityError, So
                      WordPressError)
 from .limits import LlmLimits, limited_openai_client
 from .models import Brief, Draft, Outcome, PostResult, Report, SeoMeta, Source
+from .net import Http
+from .render.preview import read_dry_run, write_dry_run
 from .sites import OpenSite, file_under_author, open_site
+from .sources.clean import words
+from .sources.load import load_sources
+from .sources.web import MIN_ARTICLE_WORDS
+from .state.db import Store
 from .state.limits import Limits
+from .wordpress.api import _site_url
+from .wordpress.terms import normalize
 from . import pipeline
 
 log = logging.getLogger(__name__)
@@ -154,7 +162,6 @@ def _saved_for_later(err: PublisherError, prepared: pipeline.Prepared, request: 
                      settings: Settings) -> PublisherError:
     """The push failed after the LLM was paid: keep the article as a dry-run folder and say
     how to send it once the cause is fixed (same error class, so the same exit code)."""
-    from .render.preview import write_dry_run
     folder = Path(request.out_dir or default_folder(settings, prepared.draft))
     try:
         write_dry_run(folder, prepared.draft, prepared.seo, prepared.report,
@@ -168,7 +175,6 @@ def _saved_for_later(err: PublisherError, prepared: pipeline.Prepared, request: 
 
 def load_inputs(request: DraftRequest, settings: Settings, stdin=None, *,
                 deadline: float | None = None) -> tuple[list[Source], Brief]:
-    from .sources.load import load_sources
     http = item_http(settings, deadline)
     sources, brief = load_sources(list(request.inputs), http=http, settings=settings, stdin=stdin)
     _require_material(sources)
@@ -180,8 +186,6 @@ def load_inputs(request: DraftRequest, settings: Settings, stdin=None, *,
 def _require_material(sources: list[Source]) -> None:
     """A few words are no article: the model would invent the rest. The floor a web page
     already has (sources.web) applies to files and stdin too."""
-    from .sources.clean import words
-    from .sources.web import MIN_ARTICLE_WORDS
     found = sum(words(s.text) for s in sources)
     if found < MIN_ARTICLE_WORDS:
         where = ", ".join({"-": "stdin", "": "the text"}.get(s.origin, s.origin) for s in sources)
@@ -192,7 +196,6 @@ def _require_material(sources: list[Source]) -> None:
 
 def item_http(settings: Settings, deadline: float | None = None):
     """The HTTP client of one item: no request of it runs past ``deadline``."""
-    from .net import Http
     return Http(timeout=settings.http_timeout, allow_private=settings.allow_private_urls,
                 deadline=deadline)
 
@@ -210,7 +213,6 @@ def _check_category(name: str, categories: tuple[str, ...]) -> None:
     """A category that does not exist would be dropped from the post after the tokens are
     spent (categories are never created). Only a complete list (under the 100 that one page
     holds) can prove it absent."""
-    from .wordpress.terms import normalize
     if not name or not categories or len(categories) >= 100:
         return
     if normalize(name) not in {normalize(c) for c in categories}:
@@ -269,7 +271,6 @@ def _recorded_post(client, store, site: str, source_hash: str) -> dict | None:
 
 
 def _site_root(url: str) -> str:
-    from .wordpress.api import _site_url
     return _site_url(url)
 
 
@@ -289,7 +290,6 @@ def make_llm(settings: Settings, store, story: str, *, deadline: float | None = 
 
 def open_store(settings: Settings):
     from sqlalchemy.exc import OperationalError
-    from .state.db import Store
     try:
         return Store(settings.db, secrets=settings.secrets())   # migrates on open
     except OperationalError as exc:     # a server down or a file we may not write: a setting
@@ -309,7 +309,6 @@ def _safe_db(url: str) -> str:
 
 def _dry_run(prepared: pipeline.Prepared, request: DraftRequest, settings: Settings, store,
              story: str) -> Outcome:
-    from .render.preview import write_dry_run
     folder = Path(request.out_dir or default_folder(settings, prepared.draft))
     write_dry_run(folder, prepared.draft, prepared.seo, prepared.report, site_url=settings.wp_url)
     outcome = Outcome("dry_run", draft=prepared.draft, report=prepared.report,
@@ -377,7 +376,6 @@ def default_folder(settings: Settings, draft_: Draft) -> Path:
 def read_folder(folder: Path) -> Draft:
     """Read a dry-run folder; content.html, when present, is the editor's final say (sanitized
     again: an editor's paste must not carry a script into WordPress either)."""
-    from .render.preview import read_dry_run
     draft_, _payload = read_dry_run(folder)
     if not draft_.title.strip() or not draft_.content.strip():
         raise PublisherError(f"{folder / 'payload.json'}: title or content is empty; nothing "
@@ -390,7 +388,6 @@ def _kept_back(prepared: pipeline.Prepared, request: DraftRequest, settings: Set
     """An answer the gate refuses (under half the length, not French, the prompt echoed…) is
     never pushed: it is kept as a dry-run folder with its reasons, and the draft fails (exit 1)
     with the first reason, recorded for `history`."""
-    from .render.preview import write_dry_run
     report = prepared.report
     folder = Path(request.out_dir or default_folder(settings, prepared.draft))
     write_dry_run(folder, prepared.draft, prepared.seo, report, site_url=settings.wp_url)
@@ -406,7 +403,7 @@ def _kept_back(prepared: pipeline.Prepared, request: DraftRequest, settings: Set
 
 
 def _summed(report: Report):
-    from .writer.llm import merge_usage
+    from .writer.llm import merge_usage   # late import: openai costs ~0.3 s (see make_llm)
     return merge_usage(list(report.usage), report.usage[0].model if report.usage else "", "")
 
 

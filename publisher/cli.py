@@ -11,6 +11,9 @@ import sys
 
 import click
 
+# late imports: each command imports the library it calls inside itself, so that
+# `publisher --help` and a wrong option answer at once instead of loading every stage.
+
 from . import __version__
 from .output import SafeLog, echo, echo_json
 

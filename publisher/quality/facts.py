@@ -26,11 +26,12 @@ from functools import lru_cache
 from typing import Iterable, Sequence
 
 from ..models import Article, Source
+from ..words import QUOTE_MARKS, claim_core, holds_claim  # noqa: F401  (facts.holds_claim)
 from .length import STRIP_MARKS, visible
 
 # --- normalisation shared by quotes --------------------------------------------------------
 
-_QUOTE_MARKS = "«»“”„‟\"‹›"
+_QUOTE_MARKS = QUOTE_MARKS
 _TYPO = str.maketrans({"’": "'", "‘": "'", "ʼ": "'", "`": "'", "´": "'",
                        "‐": "-", "‑": "-", "‒": "-", "–": "-", "—": "-", "−": "-",
                        "œ": "oe", "æ": "ae", **{q: " " for q in _QUOTE_MARKS}})
@@ -303,17 +304,7 @@ def untraceable(article: Article, sources: Sequence[Source] | Source | str,
 
 # --- where the claims are -------------------------------------------------------------------
 
-def claim_core(claim: str) -> str:
-    """The text to look for: a figure as written, a quotation without its « » marks."""
-    return claim.strip().strip(_QUOTE_MARKS + " ").strip()
-
-
-def holds_claim(text: str, claim: str) -> bool:
-    """Does ``text`` (a paragraph, item or quotation) hold ``claim`` as ``untraceable`` lists
-    it?"""
-    core = claim_core(claim)
-    return bool(core) and core in visible(text)
-
+# claim_core and holds_claim live in publisher/words.py: the writer's fix_claims uses them too.
 
 _BOUNDARY = re.compile(r"[.!?…](?=\s|$)")
 

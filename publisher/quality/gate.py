@@ -295,7 +295,8 @@ def _attempt(run: _Run, purpose: str, call: Callable[[Any], tuple[Article, Usage
     sees the answer first (before any cleaning changes its shape)."""
     if run.llm is None:
         return None
-    from ..writer import write      # the writer imports quality.length: import it late
+    # late import: writer.write loads openai (~0.3 s); seo/ and the preview import quality/
+    from ..writer import write
     try:
         article, usage = call(write)
     except LLMError as err:

@@ -22,7 +22,7 @@ from ..config import Settings
 from ..errors import ConfigError, ForbiddenError, NetworkError, SourceError, WordPressError
 from ..models import Draft, PostResult
 from ..net import Http, redact
-from . import terms as _terms
+from . import media as _media, terms as _terms
 from .api import RestApi, error_from, json_or_none
 from .auth import diagnose_401
 from .port import Check
@@ -226,8 +226,7 @@ class WordPressClient:
         return self._result(data, draft, payload, warnings)
 
     def upload_media(self, path_or_url: str, alt: str = "", credit: str = "") -> int:
-        from .media import upload_media
-        return upload_media(self, path_or_url, alt=alt, credit=credit)
+        return _media.upload_media(self, path_or_url, alt=alt, credit=credit)
 
     def _reuse(self, existing: dict, draft: Draft, status: str | None,
                warnings: list[str]) -> PostResult:

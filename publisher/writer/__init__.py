@@ -16,6 +16,7 @@ __all__ = ["LLM", "LLMTruncated", "parse_json_object", "ARTICLE_SCHEMA", "articl
            "rewrite_in_french", "write_article"]
 
 
+# late imports: the names load their module on first use (see above: openai costs a second)
 def __getattr__(name):
     if name in ("LLM", "LLMTruncated", "parse_json_object"):
         from . import llm

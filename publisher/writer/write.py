@@ -28,6 +28,7 @@ from ..errors import LLMError
 from ..models import (Article, Block, Brief, RelatedPost, Section, Source, Suggestions,
                       Usage)
 from ..textsafe import safe_line, safe_text
+from ..words import block_words, count_words, holds_claim, section_words
 from .llm import LLM, LLMTruncated, merge_usage
 
 log = logging.getLogger(__name__)
@@ -97,13 +98,6 @@ def plan_budget(min_words: int) -> list[int]:
     count = max(3, math.ceil(body / 180))
     each = min(MAX_SECTION_WORDS, max(40, round(body / count / 10) * 10))
     return [each] * count
-
-
-def _length():
-    """quality.length, imported late: the quality gate imports this module, so importing
-    the quality package at load time could be circular."""
-    from ..quality import length
-    return length
 
 
 def _max_tokens(words: int) -> int:
@@ -251,7 +245,7 @@ def expand_sections(article: Article, headings: list[str], sources: list[Source]
         log.warning("expand: none of %r is a heading of the article; nothing done", headings)
         return article, Usage(model=llm.model, purpose="expand", requests=0)
     extra = math.ceil(max(0, words_needed) / len(chosen))
-    count = _length().section_words
+    count = section_words
     targets = {s.heading: min(MAX_SECTION_WORDS, count(s) + extra) for s in chosen}
     user = _template("expand.txt").substitute(
         words_needed=max(0, words_needed), min_words=brief.min_words,
@@ -296,7 +290,7 @@ def _translate_passages(article: Article, wanted: set[str], template: Template,
     user = template.substitute(count=len(places), tone=safe_tone(brief.tone),
                                article=_passages_data([b for _, b in places]),
                                sources=sources_block(sources))
-    words = sum(_length().block_words(b) for _, b in places)
+    words = sum(block_words(b) for _, b in places)
     data, usages = _ask(llm, _messages(user), SECTIONS_SCHEMA, "translate",
                         _max_tokens(words * 2))
     answers = _list(data.get("sections")) if isinstance(data, dict) else []
@@ -319,7 +313,6 @@ def fix_claims(article: Article, claims: list[str], sources: list[Source],
     the blocks that hold them (paragraphs, lists, quotations) are sent, each as a numbered
     passage, and each answer is put back in its block's place: the model writes a fraction of
     the article, and cannot touch the rest of it."""
-    from ..quality.facts import holds_claim
     places = [(place, block) for place, block in _places(article)
               if any(holds_claim(block.visible_text, c) for c in claims)]
     if not places:
@@ -329,7 +322,7 @@ def fix_claims(article: Article, claims: list[str], sources: list[Source],
         claims=_data(json.dumps(list(claims), ensure_ascii=False, indent=1)),
         count=len(places), article=_passages_data([b for _, b in places]),
         sources=sources_block(sources))
-    words = sum(_length().block_words(b) for _, b in places)
+    words = sum(block_words(b) for _, b in places)
     data, usages = _ask(llm, _messages(user), SECTIONS_SCHEMA, "fix_facts", _max_tokens(words))
     answers = _list(data.get("sections")) if isinstance(data, dict) else []
     fixed = {}
@@ -394,7 +387,7 @@ def suggest_parts(article: Article, keyphrase: str, instructions: list[str],
     user = _template("parts.txt").substitute(
         instructions="\n".join(f"- {i}" for i in instructions), keyphrase=_data(keyphrase),
         heading_count=len(article.sections), article=_article_data(article))
-    lead_words = _length().count_words(article.intro[0].text) if article.intro else 0
+    lead_words = count_words(article.intro[0].text) if article.intro else 0
     data, usages = _ask(llm, _messages(user), PARTS_SCHEMA, "seo_parts",
                         _max_tokens(lead_words + 15 * len(article.sections) + 80) // 2)
     return with_parts(article, data), merge_usage(usages, llm.model, "seo_parts")
