@@ -21,17 +21,20 @@ STATUSES = ["draft", "pending", "future", "publish"]
 
 
 class RedactSecrets(logging.Filter):
-    """Last line of defence: no log record may carry a configured secret."""
+    """Last line of defence: no log record, ours or a library's (httpx and openai log the base
+    URL, a password written into it included), carries a configured secret in any form."""
 
-    def __init__(self, secrets: list[str]):
+    def __init__(self, settings):
         super().__init__()
-        self.secrets = [s for s in secrets if len(s) >= 6]
+        from .redaction import remember_settings
+        remember_settings(settings)
 
     def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        for secret in self.secrets:
-            message = message.replace(secret, "***")
-        record.msg, record.args = message, ()
+        from .redaction import scrub
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        record.exc_text = scrub(record.exc_text) if record.exc_text else record.exc_text
+        record.msg, record.args = scrub(record.getMessage()), ()
         return True
 
 
@@ -45,7 +48,7 @@ def _setup(verbose: int, env_file: str | None):
     level = logging.WARNING - 10 * min(verbose, 2)
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
-    handler.addFilter(RedactSecrets(settings.secrets()))
+    handler.addFilter(RedactSecrets(settings))
     handler.addFilter(SafeLog())
     root = logging.getLogger()
     root.handlers[:] = [handler]

@@ -9,7 +9,6 @@ from __future__ import annotations
 import html
 import logging
 import re
-import time
 from urllib.parse import quote, urlencode, urljoin, urlsplit, parse_qsl
 
 import requests
@@ -18,6 +17,7 @@ from ..config import Settings
 from ..errors import (AuthError, ConfigError, ForbiddenError, NetworkError, NotWordPressError,
                       WordPressError)
 from ..net import Http, is_loopback_host, redact
+from ..redaction import remember_settings, scrub
 
 log = logging.getLogger(__name__)
 
@@ -65,13 +65,18 @@ STATUS_HINTS = {
 
 def error_from(resp: requests.Response, what: str) -> WordPressError:
     """One WordPressError subclass with a one-line message: status, WordPress code, next step."""
-    return error_from_answer(resp.status_code, json_or_none(resp), what, resp.url or "")
+    sent = (getattr(resp.request, "headers", None) or {}).get("Authorization", "")
+    return error_from_answer(resp.status_code, json_or_none(resp), what, resp.url or "",
+                             sent=str(sent or ""))
 
 
-def error_from_answer(status: int, body, what: str, url: str = "") -> WordPressError:
+def error_from_answer(status: int, body, what: str, url: str = "", *,
+                      sent: str = "") -> WordPressError:
     """``error_from`` for an answer that is not a response of its own (one item of a
-    ``/batch/v1`` answer: its status and decoded body)."""
+    ``/batch/v1`` answer: its status and decoded body). What the server wrote is scrubbed of
+    secrets (a proxy may echo the ``sent`` Authorization header or the password)."""
     code, message = _code_and_message(body)
+    code, message = scrub(code, sent=sent), scrub(message, sent=sent)
     cls = _error_class(status, code)
     hint = HINTS.get(code) or STATUS_HINTS.get(status) or (
         "WordPress failed: check the site's PHP error log and retry" if status >= 500 else "")
@@ -118,6 +123,7 @@ class RestApi:
                                  allow_private=settings.allow_private_urls)
         self.site_url = _site_url(settings.wp_url)
         self._root: str | None = None
+        remember_settings(settings)        # what a server echoes back is scrubbed of them
 
     # --- discovery ----------------------------------------------------------------------
 
@@ -132,12 +138,14 @@ class RestApi:
         if not self.site_url:
             raise ConfigError("WP_URL is not set: give the address of the WordPress site, "
                               "e.g. WP_URL=https://example.com")
-        resp = self.http.request("GET", self.site_url)
+        resp = self._get_same_origin(self.site_url, "the home page")
         root = api_link(resp)
         if root:
-            if urlsplit(root).hostname != urlsplit(resp.url).hostname:
-                log.warning("the site announces its REST API on another host (%s): credentials "
-                            "will be sent there", redact(root))
+            if not same_origin(root, self.site_url):
+                raise ConfigError(
+                    f"{redact(self.site_url)} announces its REST API on another address "
+                    f"({redact(root)}): credentials go only to WP_URL's own scheme, host and "
+                    f"port; if that is the real site, set WP_URL={origin(root)}/")
             return root
         for candidate in (self.site_url + "wp-json/", self.site_url + "?rest_route=/"):
             if self._is_api_index(candidate):
@@ -147,6 +155,24 @@ class RestApi:
             f"{resp.status_code}, no api.w.org link, no /wp-json/): check WP_URL, or the REST "
             "API is disabled (use WP_TRANSPORT=xmlrpc)", url=redact(self.site_url),
             status=resp.status_code)
+
+    def _get_same_origin(self, url: str, what: str, **kwargs) -> requests.Response:
+        """GET following redirects only within WP_URL's origin; one elsewhere is refused:
+        the site lives at another address and the credentials must not follow it there."""
+        for _ in range(5):
+            resp = self.http.request("GET", url, allow_redirects=False, **kwargs)
+            target = urljoin(url, resp.headers.get("Location", "")) if resp.is_redirect else ""
+            if not target:
+                return resp
+            if not same_origin(target, self.site_url):
+                raise ConfigError(
+                    f"{redact(url)} ({what}) redirects to another address ({redact(target)}): "
+                    "credentials go only to WP_URL's own scheme, host and port; if that is "
+                    f"the real site, set WP_URL={origin(target)}/")
+            url = target
+            kwargs.pop("params", None)        # the Location carries the query already
+        raise NotWordPressError(f"{redact(url)} ({what}): too many redirects; check WP_URL",
+                                url=redact(url))
 
     def _is_api_index(self, url: str) -> bool:
         try:
@@ -167,14 +193,24 @@ class RestApi:
         if auth:
             self.credentials(self.site_url)     # refuse plain http before any request goes out
         url = self.url(route)
-        if auth:
-            kwargs["auth"] = self.credentials(url)
-        if self.http.deadline is not None and "timeout" not in kwargs:
-            # The watchdog bounds a body, not the wait for the headers: cap that wait too,
-            # so a stalled WordPress cannot hold the item past its deadline.
-            left = self.http.deadline - time.monotonic()
-            kwargs["timeout"] = max(0.01, min(self.http.timeout, left))
-        return self.http.request(method, url, **kwargs)
+        if not auth:
+            return self.http.request(method, url, **kwargs)
+        kwargs["auth"] = self.credentials(url)
+        if method.upper() == "GET":           # a redirect within the site (a trailing slash)
+            return self._get_same_origin(url, f"GET {route}", **kwargs)
+        return self._no_redirect(method, url, route, kwargs)
+
+    def _no_redirect(self, method: str, url: str, route: str, kwargs: dict):
+        """A request carrying credentials never follows a redirect (a 307 would resend the
+        body, media and passwords included): one is refused with what to set."""
+        resp = self.http.request(method, url, allow_redirects=False, **kwargs)
+        if resp.is_redirect:
+            target = urljoin(url, resp.headers.get("Location", ""))
+            raise ConfigError(
+                f"WordPress redirected {method.upper()} {route} to {redact(target)}: set WP_URL "
+                f"to the address the site really uses ({origin(target)}/) so that nothing "
+                "is sent twice or elsewhere")
+        return resp
 
     def call(self, method: str, route: str, *, what: str = "", **kwargs):
         """``send`` and return the JSON body, or raise the translated WordPressError."""
@@ -191,7 +227,13 @@ class RestApi:
         return body
 
     def credentials(self, url: str) -> tuple[str, str]:
+        """The user and Application Password, for a request to ``url``: only ever to WP_URL's
+        own origin, and not in clear text over the network."""
         self.settings.require_wordpress()
+        if self.site_url and not same_origin(url, self.site_url):
+            raise ConfigError(
+                f"refusing to send the WordPress credentials to {redact(url)}: they go only to "
+                f"WP_URL's own scheme, host and port ({origin(self.site_url)}); fix WP_URL")
         parts = urlsplit(url)
         if (parts.scheme != "https" and not is_loopback_host(parts.hostname or "")
                 and not self.settings.wp_allow_insecure_http):
@@ -211,6 +253,30 @@ def _site_url(url: str) -> str:
         url = "https://" + url
     url = re.sub(r"/(wp-admin|wp-json|wp-login\.php|xmlrpc\.php).*$", "/", url.split("?")[0])
     return url.rstrip("/") + "/"
+
+
+def origin(url: str) -> str:
+    """scheme://host[:port] of ``url``, the port only when it is not the scheme's default."""
+    scheme, host, port = _origin_parts(url)
+    host = f"[{host}]" if ":" in host else host
+    return f"{scheme}://{host}" + ("" if port == _DEFAULT_PORTS.get(scheme) else f":{port}")
+
+
+def same_origin(url: str, other: str) -> bool:
+    return _origin_parts(url) == _origin_parts(other)
+
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def _origin_parts(url: str) -> tuple[str, str, int | None]:
+    parts = urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError:
+        port = -1
+    scheme = parts.scheme.lower()
+    return scheme, (parts.hostname or "").rstrip("."), port or _DEFAULT_PORTS.get(scheme)
 
 
 def api_link(resp: requests.Response) -> str:

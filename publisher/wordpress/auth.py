@@ -67,8 +67,9 @@ def xmlrpc_login(api: RestApi) -> bool | None:
     user, password = api.credentials(url)
     body = xmlrpc.client.dumps((user, password), "wp.getUsersBlogs")
     try:
+        # The password is in the body: never follow a redirect (a 307 would resend it).
         resp = api.http.request("POST", url, data=body.encode("utf-8"), retry=False,
-                                headers={"Content-Type": "text/xml"})
+                                headers={"Content-Type": "text/xml"}, allow_redirects=False)
     except NetworkError:
         return None
     if resp.status_code != 200:

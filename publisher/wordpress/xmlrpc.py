@@ -24,6 +24,7 @@ from ..errors import (AuthError, ConfigError, ForbiddenError, NetworkError, NotW
                       WordPressError)
 from ..models import Draft, PostResult
 from ..net import Http, redact
+from ..redaction import scrub
 from .api import RestApi
 from .client import PLUGIN_MISSING, SEO_KEYS, choose_status
 from .port import Check, Unsupported
@@ -55,8 +56,13 @@ class _HttpTransport(xmlrpc.client.Transport):
         self._http, self._url = http, url
 
     def request(self, host, handler, request_body, verbose=False):
+        # The password travels in the body: a redirect (a 307 resends it) is never followed.
         resp = self._http.request("POST", self._url, data=request_body, retry=False,
-                                  headers={"Content-Type": "text/xml"})
+                                  headers={"Content-Type": "text/xml"}, allow_redirects=False)
+        if resp.is_redirect:
+            raise ConfigError(f"{redact(self._url)} redirects XML-RPC to "
+                              f"{redact(resp.headers.get('Location', '?'))}: set WP_URL to the "
+                              "address the site really uses")
         if resp.status_code != 200:
             raise xmlrpc.client.ProtocolError(redact(self._url), resp.status_code,
                                               resp.reason or "", {})
@@ -116,13 +122,15 @@ class XmlRpcClient:
                                      "WP_TRANSPORT=rest", url=where, code="xmlrpc_disabled")
         if isinstance(exc, xmlrpc.client.Fault):
             cls = ForbiddenError if exc.faultCode == 401 else WordPressError
-            return cls(f"{what}: XML-RPC fault {exc.faultCode} ({exc.faultString}); "
+            said = " ".join(scrub(str(exc.faultString)).split())   # it may echo the password
+            return cls(f"{what}: XML-RPC fault {exc.faultCode} ({said}); "
                        "use an account with the Editor role if this is about permissions",
                        url=where, status=exc.faultCode, code=f"fault_{exc.faultCode}")
         if isinstance(exc, (ServerConnectionError, xmlrpc.client.ProtocolError, ExpatError)):
-            return NotWordPressError(f"{what}: no WordPress XML-RPC endpoint at {where} ({exc}); "
+            return NotWordPressError(f"{what}: no WordPress XML-RPC endpoint at {where} "
+                                     f"({scrub(str(exc))}); "
                                      "check WP_URL", url=where)
-        return WordPressError(f"{what}: {type(exc).__name__}: {exc}", url=where)
+        return WordPressError(f"{what}: {type(exc).__name__}: {scrub(str(exc))}", url=where)
 
     # --- the client surface -----------------------------------------------------------------
 

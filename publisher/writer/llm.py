@@ -53,6 +53,7 @@ from ..config import Settings
 from ..errors import LLMError
 from ..models import Usage
 from ..net import parse_retry_after, redact
+from ..redaction import remember_settings, scrub, scrub_response
 
 log = logging.getLogger(__name__)
 
@@ -110,6 +111,7 @@ class LLM:
                  deadline: float | None = None, capabilities=None,
                  progress: Progress | None = None):
         settings.require_llm()
+        remember_settings(settings)        # a server echoing the key gets it scrubbed
         self.settings = settings
         self.model = settings.model
         self.url = base_url(settings)
@@ -325,7 +327,7 @@ class LLM:
             return error
         if _transport_error(error):              # the body broke off: a cut, not a refusal
             return _StreamCut(f"the stream broke off ({type(error).__name__}: "
-                              f"{str(error)[:120]})", tokens, tokens > 0)
+                              f"{scrub(str(error))[:120]})", tokens, tokens > 0)
         return error
 
     def _failed(self, calls: list[Usage], purpose: str, t0: float, status: str, *,
@@ -519,7 +521,7 @@ class _Reader(threading.Thread):
             chunk = json.loads(data)
             if isinstance(chunk, dict) and chunk.get("error"):
                 raise _StreamCut(f"the server sent an error mid-answer: "
-                                 f"{str(chunk['error'])[:160]}")
+                                 f"{scrub(str(chunk['error']))[:160]}")
             self._take(chunk)
 
     def _take(self, chunk: dict) -> None:
@@ -655,6 +657,11 @@ def merge_usage(calls: list[Usage], model: str, purpose: str) -> Usage:
 
 
 def _server_message(exc: openai.APIError) -> str:
+    """What the server said, scrubbed: a proxy may echo the API key or the whole header."""
+    return scrub_response(getattr(exc, "response", None), _said(exc))
+
+
+def _said(exc: openai.APIError) -> str:
     body = getattr(exc, "body", None)
     if isinstance(body, dict):
         inner = body.get("error", body)
