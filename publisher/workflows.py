@@ -45,7 +45,7 @@ import signal
 import socket
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Iterable
 
 from dbos import DBOS, SetEnqueueOptions, SetWorkflowID
@@ -53,7 +53,7 @@ from dbos import DBOS, SetEnqueueOptions, SetWorkflowID
 from . import __version__, pipeline
 from .config import Settings
 from .errors import CONFIG, PublisherError, failure_class
-from .models import Brief, Draft, Outcome, PostResult, Source, Usage
+from .models import Brief, Draft, Outcome, PostResult, RelatedPosts, Source, Usage
 from .sites import file_under_author, site_client
 
 log = logging.getLogger(__name__)
@@ -230,8 +230,9 @@ def story_workflow(job: StoryJob) -> StoryResult:
 def _prepare(job: StoryJob) -> pipeline.Prepared:
     llm = DurableLLM(runtime().settings.model)
     sources = list(job.sources)
-    article, usage = pipeline.write(sources, job.brief, llm)
-    return pipeline.finish(article, usage, sources, job.brief, llm, job.options)
+    options = replace(job.options, related=related_step(sources, job.site))
+    article, usage = pipeline.write(sources, job.brief, llm, options.related)
+    return pipeline.finish(article, usage, sources, job.brief, llm, options)
 
 
 def _finish(job: StoryJob, title: str, outcome: Outcome) -> StoryResult:
@@ -270,6 +271,13 @@ def keep_step(story_id: str, draft: Draft, seo, report) -> str:
     folder = Path(settings.drafts_dir) / f"{story_id}-{draft.slug or 'article'}"
     write_dry_run(folder, draft, seo, report, site_url=settings.wp_url)
     return str(folder)
+
+
+@DBOS.step(name="related")
+def related_step(sources: list[Source], site: str = "") -> RelatedPosts:
+    """The site's published posts near the story, asked once before writing; recorded, so a
+    resumed workflow writes with what the first attempt saw."""
+    return pipeline.related_posts(runtime().client_for(site), sources)
 
 
 @DBOS.step(name="lookup")

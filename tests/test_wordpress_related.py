@@ -17,13 +17,15 @@ import uuid
 import pytest
 import requests
 
-from publisher.models import SeoMeta
+from publisher.models import Article, Block, SeoMeta, Section
 from publisher.seo.checks import site_checks
 from publisher.seo.plan import keyphrase_key, plan_keyphrase, search_terms
 from publisher.sources.load import load_sources
 from publisher.wordpress import open_client
 from publisher.wordpress.related import find_related
-from tests.support.fakellm import FakeLLM, Reply, make_smart_handler
+from tests.support.crash import Newsroom, cli_env, drafts, new_nonce, run_cli
+from tests.support.fakellm import FakeLLM, Reply, make_smart_handler, smart_handler
+from tests.support.feedsite import FeedSite
 from tests.support.wpproxy import WpProxy
 from tests.test_cli import run
 
@@ -185,5 +187,19 @@ def test_a_failed_search_is_a_warning_never_a_failed_draft(wp_site, story, tmp_p
 
 
 def _empty_article():
-    from publisher.models import Article, Block, Section
     return Article("Titre", (Block(text="Texte."),), (), Section("Fin", (Block(text="Fin."),)))
+
+
+def test_feed_stories_ask_the_site_too(tmp_path, fake_llm, wp_site):
+    fake_llm.handler = smart_handler
+    with FeedSite() as feeds:
+        newsroom = Newsroom(feeds, new_nonce())
+        result = run_cli(cli_env(fake_llm, wp_site, tmp_path), tmp_path, "feed", "--no-progress",
+                         newsroom.two_stories())
+    assert result.returncode == 0, result.stderr[-3000:]
+    posts = drafts(wp_site, newsroom.nonce)
+    assert len(posts) == 2
+    for post in posts:
+        checks = {c["id"]: c for c in json.loads(post["meta"]["publisher_report"])["checks"]}
+        assert not checks["internal_links"]["detail"].startswith("Non vérifié"), checks
+        assert not checks["keyphrase_already_used"]["detail"].startswith("Non vérifié")
