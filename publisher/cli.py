@@ -223,11 +223,15 @@ def history(limit, as_json, site, env_file, verbose):
     rows = run(lambda: api.open_store(settings).history(limit if not site else limit * 20))
     if site:
         rows = [r for r in rows if r.get("site_name") == site][:limit]
+    from .wordpress.client import history_reviews, review_note
+    reviews = history_reviews(settings, rows)   # who confirmed the facts, read from the site
+    for row in rows:
+        row["review"] = reviews.get(row.get("post_id") or 0)
     if as_json:
         echo_json(rows)
         return
     for row in rows:
-        echo(history_line(row))
+        echo(history_line(row) + review_note(row["review"]))
 
 
 def history_line(row: dict) -> str:

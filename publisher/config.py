@@ -146,6 +146,9 @@ class Settings:
     limit_window: float = 60.0               # the window of the limits above, seconds
     site_concurrency: int = 0                # stories of one site drafted at once, all workers
     local_llm_ports: str = LOCAL_LLM_PORTS   # searched on 127.0.0.1 when no LLM is configured
+    # Shown under each drafted post by the companion plugin (EU newsrooms disclose AI-written
+    # text that was not reviewed by a person); empty: no line.
+    ai_disclosure: str = ""
     # Every variable the settings were read from (the --env-file, then the environment): a
     # site's password_env is looked up here, so it is found wherever WP_APP_PASSWORD would be.
     env: dict = field(default_factory=dict, repr=False, compare=False)
@@ -177,6 +180,7 @@ class Settings:
         "PUBLISHER_LIMIT_WINDOW": "limit_window",
         "PUBLISHER_SITE_CONCURRENCY": "site_concurrency",
         "PUBLISHER_LOCAL_LLM_PORTS": "local_llm_ports",
+        "PUBLISHER_AI_DISCLOSURE": "ai_disclosure",
         "PUBLISHER_RETRY_BACKOFF": "retry_backoff", "PUBLISHER_RETRY_MAX_WAIT": "retry_max_wait",
         "PUBLISHER_MAX_ATTEMPTS": "max_attempts",
     }

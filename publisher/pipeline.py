@@ -19,6 +19,9 @@ SEO_META_KEYS = {
     "yoast": ("_yoast_wpseo_title", "_yoast_wpseo_metadesc", "_yoast_wpseo_focuskw"),
     "rankmath": ("rank_math_title", "rank_math_description", "rank_math_focus_keyword"),
 }
+# Always written: the companion plugin prints them where no SEO plugin is active, and the
+# editor panel edits them there.
+OWN_SEO_KEYS = ("publisher_meta_title", "publisher_meta_description", "publisher_focus_keyphrase")
 
 
 @dataclass(frozen=True)
@@ -122,7 +125,6 @@ def related_notes(sources: list[Source], related: RelatedPosts | None) -> list[s
         return []
     return [f"Requête cible « {first} » déjà utilisée par « {owner.title} » ({owner.url}) : "
             f"article rédigé autour de « {chosen} »."]
-
 
 
 def finish(article: Article, write_usage: list[Usage], sources: list[Source], brief: Brief,
@@ -268,14 +270,24 @@ def make_draft(article: Article, seo: SeoMeta, report: Report, content: str,
 
 def seo_meta(seo: SeoMeta, report: Report, sources: list[Source], plugin: str) -> dict[str, str]:
     values = (seo.meta_title, seo.meta_description, seo.keyphrase)
-    meta: dict[str, str] = {}
+    meta: dict[str, str] = dict(zip(OWN_SEO_KEYS, values))
     for name, keys in SEO_META_KEYS.items():
         if plugin in (name, "both"):
             meta.update(zip(keys, values))
     meta["publisher_source_url"] = _first_url(sources)
     meta["publisher_source_hash"] = story_hash(sources)
     meta["publisher_report"] = json.dumps(report.to_dict(), ensure_ascii=False)
+    meta.update(review_meta(report))
     return meta
+
+
+def review_meta(report: Report) -> dict[str, str]:
+    """What the editor must confirm before publishing, and the record of AI assistance (its
+    date and disclosure line are added at push, from the site's settings)."""
+    model = next((u.model for u in report.usage if u.purpose == "write"),
+                 report.usage[0].model if report.usage else "")
+    return {"publisher_to_verify": "1" if report.untraceable else "",
+            "publisher_ai": json.dumps({"model": model}, ensure_ascii=False)}
 
 
 def _first_url(sources: list[Source]) -> str:

@@ -168,24 +168,27 @@ def test_source_hash_query_is_a_declared_parameter(wp_site):
     assert "publisher_source_hash" in args
 
 
-def test_report_box_is_rendered_escaped_in_the_editor_page(wp_site):
-    report = {"warnings": ["<script>alert(1)</script> Chiffre à vérifier"],
-              "checks": [{"id": "length", "label": "Longueur", "status": "pass", "detail": "812 mots"}]}
+def test_report_box_is_a_short_french_summary_in_the_editor_page(wp_site):
+    # The detail is the editor panel's (tests/test_companion_review.py covers the summary).
+    report = {"word_count": 812, "target_words": 700,
+              "untraceable": ["<script>alert(1)</script> 3 milliards", "« Une citation »"],
+              "checks": [{"id": "length", "label": "Longueur", "status": "good", "detail": "812 mots"}]}
     post = create_draft(wp_site, "author", meta={"publisher_report": json.dumps(report)})
     page = logged_in_session(wp_site, "author").get(
         f"{wp_site.admin_url}post.php", params={"post": post["id"], "action": "edit"}, timeout=20)
     assert page.status_code == 200
-    assert "publisher — rapport" in page.text
-    assert "&lt;script&gt;alert(1)&lt;/script&gt; Chiffre à vérifier" in page.text
+    assert "Longueur : 812 mots (objectif : 700)" in page.text
+    assert "Faits à vérifier : 2" in page.text
     assert "<script>alert(1)</script>" not in page.text
-    assert "Longueur : OK — 812 mots" in page.text
 
 
-def test_report_that_is_not_json_is_shown_as_text(wp_site):
+def test_report_that_is_not_json_shows_no_raw_text(wp_site):
     post = create_draft(wp_site, "author", meta={"publisher_report": "Rapport brut <b>gras</b>"})
     page = logged_in_session(wp_site, "author").get(
         f"{wp_site.admin_url}post.php", params={"post": post["id"], "action": "edit"}, timeout=20)
-    assert "Rapport brut &lt;b&gt;gras&lt;/b&gt;</pre>" in page.text
+    box = page.text.split('class="publisher-summary"', 1)[1].split("</div>", 1)[0]
+    assert "Aucun rapport publisher pour cet article." in box
+    assert "Rapport brut" not in box
 
 
 def logged_in_session(site: WPSite, role: str) -> requests.Session:

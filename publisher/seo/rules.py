@@ -71,7 +71,7 @@ def description_note(chars: int) -> str:
 
 def as_dict() -> dict:
     """Every rule as plain JSON values, with the Arial advance widths the pixel counts use."""
-    from .width import DEFAULT_UNITS, WIDTHS
+    from .width import DEFAULT_UNITS, WIDTHS   # late import: width.py imports this module
     return {
         "title": {"max_chars": TITLE_MAX_CHARS, "max_px": TITLE_MAX_PX, "font_px": TITLE_FONT_PX},
         "description": {"min": DESC_MIN, "max": DESC_MAX, "font_px": DESC_FONT_PX,

@@ -14,8 +14,10 @@ Safety rules this module keeps:
 from __future__ import annotations
 
 import html
+import json
 import logging
 import re
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
 from ..config import Settings
@@ -179,6 +181,22 @@ class WordPressClient:
         return self.api.call("GET", f"/wp/v2/posts/{int(post_id)}", params={"context": "edit"},
                              what=f"reading post {post_id}")
 
+    def reviews(self, post_ids) -> dict[int, dict]:
+        """``publisher_review`` of each post (who confirmed its facts were verified, when), in
+        one request; a post without a review is left out."""
+        ids = sorted({int(i) for i in post_ids if i})[:100]
+        if not ids or "publisher_review" not in self.meta_keys():
+            return {}
+        posts = self.api.call("GET", "/wp/v2/posts", what="reading the reviews", params={
+            "include": ",".join(map(str, ids)), "status": "any", "context": "edit",
+            "per_page": len(ids), "_fields": "id,meta.publisher_review"})
+        found = {}
+        for post in posts:
+            review = parse_review((post.get("meta") or {}).get("publisher_review", ""))
+            if review:
+                found[int(post["id"])] = review
+        return found
+
     def find_by_source_hash(self, source_hash: str) -> dict | None:
         """The newest post carrying ``publisher_source_hash == source_hash``, or None.
 
@@ -270,6 +288,9 @@ class WordPressClient:
             wanted.setdefault("publisher_source_url", draft.source_url)
         if draft.source_hash:
             wanted.setdefault("publisher_source_hash", draft.source_hash)
+        wanted["publisher_ai"] = ai_record(wanted.get("publisher_ai", ""), self.settings)
+        if "publisher_to_verify" in wanted:   # a new text: a review of an earlier one is void
+            wanted["publisher_review"] = ""
         accepted = self.meta_keys()
         dropped = sorted(k for k in wanted if k not in accepted)
         if any(k in SEO_KEYS for k in dropped) or (wanted and not self.plugin_present()):
@@ -399,6 +420,54 @@ class WordPressClient:
                           link=data.get("link", ""), edit_link=self.edit_link(int(data["id"])),
                           requested_slug=draft.slug, warnings=tuple(dict.fromkeys(warnings)),
                           reused=reused)
+
+
+def ai_record(raw: str, settings: Settings, now: datetime | None = None) -> str:
+    """``publisher_ai`` as pushed: the model that wrote the draft (the settings' when the
+    draft does not say), the push time in UTC and the site's disclosure line."""
+    try:
+        record = json.loads(raw) if raw else {}
+    except ValueError:
+        record = {}
+    record = record if isinstance(record, dict) else {}
+    when = (now or datetime.now(timezone.utc)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return json.dumps({"model": record.get("model") or settings.model, "date": when,
+                       "disclosure": settings.ai_disclosure}, ensure_ascii=False)
+
+
+def parse_review(raw) -> dict:
+    """``{"user", "name", "time"}`` from the stored JSON; {} when there is none or it is not
+    readable (an editor's hand-made value)."""
+    try:
+        review = json.loads(raw) if isinstance(raw, str) and raw.strip() else {}
+    except ValueError:
+        return {}
+    return review if isinstance(review, dict) and review.get("time") else {}
+
+
+def history_reviews(settings: Settings, rows: list[dict]) -> dict[int, dict]:
+    """Reviews of the drafted posts among ``publisher history`` rows that live on the
+    configured site, by post id. History is read offline too: a site that cannot be reached
+    gives no reviews, not an error."""
+    root = settings.wp_url.rstrip("/")
+    ids = [r["post_id"] for r in rows if r.get("post_id") and r.get("kind") == "drafted"
+           and (r.get("site") or "").rstrip("/") == root]
+    if not ids or not settings.wordpress_configured:
+        return {}
+    try:        # a short timeout: history must not hang on a site that does not answer
+        quick = replace(settings, http_timeout=min(settings.http_timeout, 5.0))
+        return WordPressClient(quick).reviews(ids)
+    except (WordPressError, NetworkError, ConfigError) as exc:
+        log.warning("reviews not read from %s: %s", redact(root), exc)
+        return {}
+
+
+def review_note(review: dict | None) -> str:
+    """The end of a ``publisher history`` line: who confirmed the facts, when (UTC)."""
+    if not review:
+        return ""
+    who = review.get("name") or f"user {review.get('user', '?')}"
+    return f"  vérifié par {who} le {str(review['time'])[:16].replace('T', ' ')} UTC"
 
 
 def choose_status(draft: Draft, status: str | None) -> str:
