@@ -203,3 +203,27 @@ def test_feed_stories_ask_the_site_too(tmp_path, fake_llm, wp_site):
         checks = {c["id"]: c for c in json.loads(post["meta"]["publisher_report"])["checks"]}
         assert not checks["internal_links"]["detail"].startswith("Non vérifié"), checks
         assert not checks["keyphrase_already_used"]["detail"].startswith("Non vérifié")
+
+
+def test_without_the_companion_plugin_reuse_is_not_verifiable_and_xmlrpc_is_not_asked(
+        wp_bare_site, wp_site):
+    from publisher.wordpress.xmlrpc import XmlRpcClient
+    resp = requests.post(wp_bare_site.api("/wp/v2/posts"), auth=wp_bare_site.auth("editor"),
+                         timeout=30, json={"title": "Ondine Marcheval inaugure la digue",
+                                           "content": "Ondine Marcheval était là.",
+                                           "status": "publish"})
+    resp.raise_for_status()
+    try:
+        related = find_related(open_client(wp_bare_site.settings("author")), "Ondine Marcheval")
+        assert resp.json()["id"] in [p.id for p in related.posts]
+        assert related.asked and not related.keyphrases_shown
+        seo = SeoMeta(keyphrase="Ondine Marcheval", meta_title="", meta_description="", slug="",
+                      tags=())
+        check = {c.id: c for c in site_checks(_empty_article(), seo, related)}
+        assert check["keyphrase_already_used"].detail.startswith("Non vérifiable")
+        assert check["internal_links"].status == "bad"          # offered, none linked
+    finally:
+        requests.delete(wp_bare_site.api(f"/wp/v2/posts/{resp.json()['id']}"),
+                        params={"force": "true"}, auth=wp_bare_site.auth("editor"), timeout=30)
+    over_xmlrpc = find_related(XmlRpcClient(wp_site.settings("author")), "Ondine Marcheval")
+    assert over_xmlrpc.reason == "unsupported" and not over_xmlrpc.posts
