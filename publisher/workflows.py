@@ -66,6 +66,7 @@ WORKER_STALE_SECONDS = 60.0     # a heartbeat older than this: the worker is gon
 APP_NAME = "publisher"
 TERMINAL = {"SUCCESS", "ERROR", "CANCELLED", "MAX_RECOVERY_ATTEMPTS_EXCEEDED"}
 WATCH_PREFIX = "publisher-watch@"
+STOPPED = "stopped"             # a story not started because its run stopped (see Runtime)
 CRASH_POINTS = ("llm_call", "after_llm", "after_post_created", "before_outcome")
 WORKER_ID = re.compile(r"^[A-Za-z0-9_.@-]{1,80}$")
 
@@ -136,6 +137,10 @@ class Runtime:
     _pollers: dict = field(default_factory=dict)
     _lock: Any = field(default_factory=threading.Lock)
     config_failure: Any = field(default_factory=threading.Event)   # set by outcome_step
+    # A feed run ("run" mode) stops at its first configuration-class failure: the stories
+    # the queue starts after it return STOPPED at once, unrecorded (the next run takes them).
+    stop_on_config: bool = False
+    stopping: Any = field(default_factory=threading.Event)
     # Workflows whose lookup step ran (not replayed) in this execution and found nothing:
     # their push may skip create_post's own lookup, once.
     _fresh_lookups: set = field(default_factory=set)
@@ -204,6 +209,9 @@ def crash_point(point: str) -> None:
 @DBOS.workflow(name="publisher.story", max_recovery_attempts=20)
 def story_workflow(job: StoryJob) -> StoryResult:
     title = job.titles[0] if job.titles else (job.sources[0].title if job.sources else "")
+    if runtime().stopping.is_set():     # a feed run met a wrong setting: no story after it
+        return StoryResult(job.story_id, "failed", reason=STOPPED, title=title,
+                           workflow_id=DBOS.workflow_id or "")
     runtime()._fresh_lookups.discard(DBOS.workflow_id)   # a replayed lookup proves nothing now
     try:
         found = lookup_step(job.source_hash, job.site)
@@ -237,7 +245,8 @@ def _prepare(job: StoryJob) -> pipeline.Prepared:
 
 def _finish(job: StoryJob, title: str, outcome: Outcome) -> StoryResult:
     return outcome_step(job.story_id, job.workflow_id, title, job.sources[0].url if job.sources
-                        else "", job.source_hash, outcome, job.site)
+                        else "", job.source_hash, outcome, job.site,
+                        tuple(s.label for s in job.sources))
 
 
 class DurableLLM:
@@ -368,6 +377,8 @@ def outcome_step(story_id: str, workflow_id: str, title: str, url: str, source_h
     _log_outcome(story_id, title, outcome, standing)
     if outcome.kind == "failed" and failure_class(outcome.reason) == CONFIG:
         runtime().config_failure.set()
+        if runtime().stop_on_config:
+            runtime().stopping.set()
     spent = store.usage_totals(story_id) if outcome.kind != "skipped" else {}
     post = outcome.post
     return StoryResult(
@@ -636,7 +647,8 @@ def launch(settings: Settings, concurrency: int = 1, *, wordpress=None, llm=None
     # Every site of the file, not only the ones this run polls: a process that drafts takes
     # any story from the shared queue.
     named = {s.name: s for s in (*load_sites(settings), *sites) if not s.implicit}
-    _runtime = Runtime(settings, store, wordpress, llm, datasource, sites=named, shared=shared)
+    _runtime = Runtime(settings, store, wordpress, llm, datasource, sites=named, shared=shared,
+                       stop_on_config=mode == "run")
     DBOS.launch()
     # Queues live in the engine's database, so they are declared once it is open. Their
     # settings are shared by every process: a process that only enqueues leaves them alone.

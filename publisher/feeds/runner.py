@@ -365,7 +365,7 @@ def _with_engine(settings, options, progress, sites, work) -> Summary:
         stopper = _StopOnConfig(first.done)
         left = engine.wait(waiting, stopper.done, stop=stopper.stopped)
         if stopper.error is not None:
-            _stop_run(engine, store, left, stopper.error)
+            _stop_run(engine, store, left, stopper.stopped_ids, stopper.error)
         return _merge([run.summary for run in runs.values()])
     finally:
         engine.close()
@@ -373,12 +373,17 @@ def _with_engine(settings, options, progress, sites, work) -> Summary:
 
 class _StopOnConfig:
     """Passes each story on; remembers the first configuration-class failure, which stops
-    the run before its next story (every later story would fail the same way)."""
+    the run before its next story (every later story would fail the same way), and the
+    stories the engine did not start because of it."""
 
     def __init__(self, on_done):
-        self.on_done, self.error = on_done, None
+        self.on_done, self.error, self.stopped_ids = on_done, None, []
 
     def done(self, result) -> None:
+        from ..workflows import STOPPED
+        if result.reason == STOPPED:
+            self.stopped_ids.append(result.workflow_id)
+            return
         self.on_done(result)
         if result.kind == "failed" and failure_class(result.reason) == CONFIG \
                 and self.error is None:
@@ -388,15 +393,17 @@ class _StopOnConfig:
         return self.error is not None
 
 
-def _stop_run(engine, store, left: list[str], error: ConfigError) -> None:
-    """Cancel the stories not finished yet (due again at the next run, no attempt counted)
-    and end the run with the one line that says what to fix (exit 2)."""
+def _stop_run(engine, store, left: list[str], stopped: list[str], error: ConfigError) -> None:
+    """Cancel the stories not finished yet; they and the ones not started are due again at
+    the next run (no attempt counted). End the run with the one line that says what to fix
+    (exit 2)."""
     from ..state import retries
     from ..workflows import site_of, story_of
     engine.cancel(left)
-    for wid in left:
+    for wid in [*left, *stopped]:
         retries.release(store, [story_of(wid)], site_of(wid))
-    suffix = f"; {len(left)} stories left for the next run" if left else ""
+    count = len(left) + len(stopped)
+    suffix = f"; {count} more stories left for the next run" if count else ""
     raise ConfigError(f"{error}{suffix}", reason=error.reason)
 
 
