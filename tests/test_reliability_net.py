@@ -307,3 +307,21 @@ def test_a_source_page_with_trickled_headers_fails_on_time_with_the_url(server, 
         api.load_inputs(request, settings, deadline=time.monotonic() + 1.5)
     assert err.value.reason == "timeout" and srv.url + "/article" in str(err.value)
     assert "no article text" not in str(err.value)
+
+
+def test_a_wordpress_trickling_its_headers_is_cut_at_the_item_deadline(server):
+    """The same cut for WordPress's requests (they go through the item's Http too)."""
+    from publisher import api
+    from publisher.config import Settings
+    from publisher.wordpress import open_client
+    srv = server()
+    home = _response(200, b"<html></html>", {"Link": f'<{srv.url}/wp-json/>; '
+                                              'rel="https://api.w.org/"'})
+    srv.actions[:] = [lambda conn, stop: conn.sendall(home), trickle_headers()]
+    settings = Settings.from_mapping({"WP_URL": srv.url, "WP_USERNAME": "u",
+                                      "WP_APP_PASSWORD": "p" * 24, "PUBLISHER_HTTP_TIMEOUT": "1"})
+    client = open_client(settings, api.item_http(settings, time.monotonic() + 1.5))
+    with pytest.raises(NetworkError) as err:
+        client.check_auth()
+    assert err.value.reason == "timeout" and "/wp-json/wp/v2/users/me" in str(err.value)
+    assert [path.split("?")[0] for _, path, _ in srv.seen] == ["/", "/wp-json/wp/v2/users/me"]
