@@ -118,3 +118,33 @@ def test_schedules(schedule, cron):
 def test_bad_schedules_are_refused(schedule):
     with pytest.raises(ConfigError):
         schedule_to_cron(schedule)
+
+
+def test_a_site_password_is_read_where_every_other_setting_was(sites_file, tmp_path,
+                                                                monkeypatch):
+    env_file = tmp_path / "newsroom.env"
+    env_file.write_text(f"PUBLISHER_SITES={sites_file}\nALPHA_WP_PASSWORD=from the file\n",
+                        encoding="utf-8")
+    env_file.chmod(0o600)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / ".env").write_text("BETA_WP_PASSWORD=a stray file\n", encoding="utf-8")
+    settings = Settings.load(env_file, environ={})
+    alpha, beta = load_sites(settings)
+    assert alpha.settings(settings).wp_app_password == "from the file"
+    assert "from the file" not in repr(settings)
+    with pytest.raises(ConfigError, match="BETA_WP_PASSWORD.*--env-file"):
+        beta.settings(settings)              # ./.env was not the settings file: not read
+    settings = Settings.load(env_file, environ={"ALPHA_WP_PASSWORD": "from the environment"})
+    assert alpha.settings(settings).wp_app_password == "from the environment"
+
+
+def test_opening_a_site_without_connecting_gives_its_settings_and_options(sites_file):
+    from publisher.sites import open_site
+    settings = Settings.from_mapping({"PUBLISHER_SITES": str(sites_file),
+                                      "ALPHA_WP_PASSWORD": "abcd efgh ijkl"})
+    opened = open_site(settings, "alpha", connect=False)
+    assert opened.client is None and opened.name == "alpha"
+    assert opened.settings.wp_url == "https://alpha.example"
+    assert (opened.options.status, opened.options.category) == ("pending", "Régions")
+    with pytest.raises(ConfigError, match="choose one with --site"):
+        open_site(settings, None, connect=False)
