@@ -1,7 +1,9 @@
 """Our block markup through WordPress 6.1's own block editor code (wp.blocks + core blocks,
 the very scripts WordPress ships), run in headless Chromium: every block must validate, i.e.
 an editor opening the draft never sees "This block contains unexpected or invalid content",
-and re-saving must give back our markup.
+and re-saving must give back our markup (but for the entities that defuse shortcodes and
+bare URLs, ``&#91; &#93; &#58;``, which the editor saves back as the characters they stand for:
+``as_saved``).
 
 The scripts load in dependency order from WordPress's script-loader-packages.php."""
 
@@ -92,6 +94,11 @@ def editor_roundtrip(editor, content: str) -> tuple[list, str]:
     return result["flat"], saved
 
 
+def as_saved(content: str) -> str:
+    """Our markup as the editor re-serializes it: the defusing entities decoded."""
+    return content.replace("&#91;", "[").replace("&#93;", "]").replace("&#58;", ":")
+
+
 def test_wordpress_61_editor_validates_every_block(editor):
     content = render_article(sample_article(), [LEMONDE, AFP])
     flat, saved = editor_roundtrip(editor, content)
@@ -126,4 +133,4 @@ def test_whatever_the_llm_writes_the_editor_accepts_it(editor, article, sources)
     content = render_article(article, sources)
     flat, saved = editor_roundtrip(editor, content)
     assert all(valid for _, valid in flat), (flat, content)
-    assert saved == content
+    assert saved == as_saved(content)

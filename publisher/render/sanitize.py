@@ -8,6 +8,14 @@ than ``href`` is dropped; ``href`` must be an absolute http(s) URL that the link
 else the ``<a>`` is unwrapped to its text. Text such as ``<script>`` written as text comes out
 escaped (``&lt;script&gt;``), never live.
 
+WordPress itself expands two things in a post's text when it renders it, so both are defused
+here too (``_defuse``): shortcodes (``[embed]``, ``[video]``, ``[gallery]``…, any ``[name]``)
+have their brackets written as ``&#91;``/``&#93;``, which read the same and never run; and a
+URL alone in its paragraph (which WordPress would auto-embed: an iframe, a player, a request
+to that host) becomes a link when the link policy allows its host, else plain text without
+its scheme. Any other URL in the text has its colon written ``&#58;``, so no line of text can
+ever match WordPress's auto-embed patterns. Brackets in an ``href`` are percent-encoded.
+
 Link policies (``mode``), given the URLs of the sources:
     "host"   the link's host is one of the sources' hosts (``www.`` ignored)  ← default
     "exact"  the link is one of the sources' URLs (fragment ignored)
@@ -26,6 +34,7 @@ from __future__ import annotations
 import json
 import re
 from functools import partial
+from html import escape, unescape
 from typing import Iterable, Literal
 from urllib.parse import quote, urlsplit
 
@@ -62,6 +71,13 @@ _EMPTY_CLASS = re.compile(r'(<[a-z0-9]+) class=""')
 _BLANK_LINES = re.compile(r"\n[ \t]*(?:\n[ \t]*){2,}")
 _SPACES = re.compile(r"[ \t\r\n\f\v]+")
 _URL_SAFE = "-._~:/?#[]@!$&'()*+,;=%"     # RFC 3986 characters; anything else gets %-encoded
+_AUTHORITY = re.compile(r"[a-z][a-z0-9+.-]*://[^/?#]*", re.I)
+_TAG_SPLIT = re.compile(r"(<[^>]*>)")         # nh3 output: text never holds a raw "<"
+_TEXT_URL = re.compile(r"\b(https?)://", re.I)
+_BARE_URL = r"(https?://[^\s<>\"]+)"
+# A URL alone in a block (WordPress's "URL in its own paragraph" auto-embed pattern).
+_URL_BLOCK = re.compile(rf"(<(p|li|cite|h[2-6])(?: [^>]*)?>)\s*{_BARE_URL}\s*(</\2>)", re.I)
+_URL_ONLY = re.compile(rf"\s*{_BARE_URL}\s*", re.I)
 
 
 # ---------------------------------------------------------------------------- links
@@ -91,8 +107,12 @@ def _exact_key(url: str) -> str | None:
 
 def safe_url(url: str) -> str:
     """``url`` with every character outside RFC 3986 percent-encoded (spaces, quotes, ``<``,
-    backslashes, tabs, accents), so what we check is exactly what a browser will follow."""
-    return quote(url.strip(), safe=_URL_SAFE)
+    backslashes, tabs, accents), so what we check is exactly what a browser will follow.
+    Brackets after the host are encoded too: WordPress reads ``[…]`` even in an attribute."""
+    url = quote(url.strip(), safe=_URL_SAFE)
+    head = _AUTHORITY.match(url)                  # an IPv6 host keeps its brackets
+    cut = head.end() if head else 0
+    return url[:cut] + url[cut:].replace("[", "%5B").replace("]", "%5D")
 
 
 class LinkPolicy:
@@ -147,17 +167,41 @@ def clean_inline(html: str, allowed_links: Iterable[str] = (), *,
     """One paragraph's worth of LLM HTML → safe inline HTML (strong, em, a href, br).
 
     ``<b>``/``<i>`` become ``<strong>``/``<em>``; runs of whitespace become one space (a
-    newline inside a Gutenberg paragraph is not a line break, ``<br>`` is).
+    newline inside a Gutenberg paragraph is not a line break, ``<br>`` is). Shortcodes and
+    bare URLs are defused (see the module docstring).
     """
     html = html.replace(_OPEN, "").replace(_CLOSE, "")
-    out = _nh3(_SPACES.sub(" ", html), INLINE_TAGS, LinkPolicy(allowed_links, mode))
-    return _SPACES.sub(" ", out).strip()        # again: removed tags leave double spaces
+    policy = LinkPolicy(allowed_links, mode)
+    # Spaces again after nh3: removed tags leave double spaces.
+    out = _SPACES.sub(" ", _nh3(_SPACES.sub(" ", html), INLINE_TAGS, policy)).strip()
+    alone = _URL_ONLY.fullmatch(out)
+    return _defuse(_bare_url(alone[1], policy) if alone else out)
 
 
 def clean_text(html: str) -> str:
-    """Text only (headings, labels): every tag dropped, script-like contents removed, escaped."""
+    """Text only (headings, labels): every tag dropped, script-like contents removed, escaped,
+    shortcodes and URLs defused."""
     html = html.replace(_OPEN, "").replace(_CLOSE, "")
-    return _SPACES.sub(" ", _nh3(html, (), LinkPolicy(mode="none"))).strip()
+    return _defuse(_SPACES.sub(" ", _nh3(html, (), LinkPolicy(mode="none"))).strip())
+
+
+def _bare_url(url_html: str, policy: LinkPolicy) -> str:
+    """A URL that stood alone in its block: a link if the policy allows it, else its text
+    without the scheme (WordPress auto-embeds only http(s) URLs, even after an editor
+    re-saves the post)."""
+    url = unescape(url_html)
+    if policy.allows(url):
+        return f'<a href="{escape(safe_url(url))}">{url_html}</a>'
+    return re.sub(r"^https?://", "", url_html, flags=re.I)
+
+
+def _defuse(html: str) -> str:
+    """Brackets and URL colons of every text node as entities (tags are left alone)."""
+    parts = _TAG_SPLIT.split(html)
+    for i in range(0, len(parts), 2):       # even indexes: text between tags
+        text = parts[i].replace("[", "&#91;").replace("]", "&#93;")
+        parts[i] = _TEXT_URL.sub(r"\1&#58;//", text)
+    return "".join(parts)
 
 
 # ---------------------------------------------------------------------------- documents
@@ -228,7 +272,9 @@ def clean_document(html: str, allowed_links: Iterable[str] = (), *,
     removed. Delimiters that do not pair up are dropped, so the result always parses.
     """
     swapped, found = _to_placeholders(html)
-    out = _nh3(swapped, BLOCK_TAGS, LinkPolicy(allowed_links, mode))
+    policy = LinkPolicy(allowed_links, mode)
+    out = _nh3(swapped, BLOCK_TAGS, policy)
+    out = _defuse(_URL_BLOCK.sub(lambda m: m[1] + _bare_url(m[3], policy) + m[4], out))
     order = [int(m[1]) for m in _PLACEHOLDER.finditer(out)]
     keep = _balanced(order, found)
 
