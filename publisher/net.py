@@ -425,7 +425,12 @@ _GUARD: ContextVar[_Guard | None] = ContextVar("publisher_net_guard", default=No
 
 
 def _host_key(host: str) -> str:
-    return host.strip("[]").rstrip(".").lower()
+    """One spelling per host: urllib3 sees the IDNA (punycode) form requests sends."""
+    host = host.strip("[]").rstrip(".").lower()
+    try:
+        return host.encode("idna").decode("ascii")
+    except UnicodeError:
+        return host
 
 
 def _clamp(timeout, left: float):

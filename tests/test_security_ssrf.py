@@ -222,16 +222,18 @@ class Resolver:
         return self.first if len(self.asked) == 1 else self.later
 
 
-def test_the_connection_goes_to_the_resolved_address_with_the_name_kept():
-    """news.test resolves nowhere but through the hook: reaching the server proves the
-    socket went to the hook's address, while Host still names the site."""
+@pytest.mark.parametrize("name,host_header", [
+    ("news.test", "news.test"), ("actualités.test", "actualités.test".encode("idna").decode())])
+def test_the_connection_goes_to_the_resolved_address_with_the_name_kept(name, host_header):
+    """The name resolves nowhere but through the hook: reaching the server proves the socket
+    went to the hook's address, while Host still names the site; asked once (an IDN too)."""
     site = NamedSite()
     try:
         resolver = Resolver(["127.0.0.1"])
         http = Http(allow_private=True, resolver=resolver, retries=0)
-        resp = http.get_public(f"http://news.test:{site.port}/article")
-        assert resp.text == "ok" and site.seen == [(f"news.test:{site.port}", "/article")]
-        assert resolver.asked == ["news.test"]
+        resp = http.get_public(f"http://{name}:{site.port}/article")
+        assert resp.text == "ok" and site.seen == [(f"{host_header}:{site.port}", "/article")]
+        assert len(resolver.asked) == 1
     finally:
         site.close()
 
