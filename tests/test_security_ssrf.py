@@ -263,3 +263,36 @@ def test_a_name_the_hook_resolves_to_loopback_is_refused_before_anything_is_sent
         assert site.seen == []
     finally:
         site.close()
+
+
+@pytest.fixture
+def tls_site(tmp_path):
+    """An HTTPS server on 127.0.0.1 whose certificate names news.test only."""
+    import shutil
+    import ssl
+    import subprocess
+    if not shutil.which("openssl"):
+        pytest.skip("openssl is needed to make the test certificate")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", str(key), "-out",
+                    str(cert), "-days", "1", "-subj", "/CN=news.test", "-addext",
+                    "subjectAltName=DNS:news.test"], check=True, capture_output=True)
+    site = NamedSite()
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    site.server.socket = context.wrap_socket(site.server.socket, server_side=True)
+    yield site, str(cert)
+    site.close()
+
+
+def test_a_pinned_https_connection_checks_the_certificate_for_the_name(tls_site):
+    """Connected to the pinned IP, TLS still sends the name (SNI) and checks the certificate
+    against it: news.test passes, another name on the same address is refused."""
+    site, ca = tls_site
+    http = Http(allow_private=True, resolver=Resolver(["127.0.0.1"]), retries=0)
+    resp = http.get_public(f"https://news.test:{site.port}/article", verify=ca)
+    assert resp.text == "ok" and site.seen == [(f"news.test:{site.port}", "/article")]
+    with pytest.raises(NetworkError) as err:
+        http.get_public(f"https://other.test:{site.port}/article", verify=ca)
+    assert "certificate" in str(err.value) and len(site.seen) == 1
