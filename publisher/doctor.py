@@ -11,6 +11,7 @@ from typing import Mapping
 
 from .config import LLM_HOWTO, Settings
 from .errors import PublisherError
+from .sites import load_sites, open_site, select
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +34,6 @@ def run_checks(settings: Settings, env_file: str = ".env", site: str | None = No
 
 def check_sites(settings: Settings, name: str | None = None) -> list[Result]:
     """Every site of the sites file (or the one named), each check named after its site."""
-    from .sites import load_sites, select
     try:
         sites = select(load_sites(settings), name)
     except PublisherError as err:
@@ -44,8 +44,29 @@ def check_sites(settings: Settings, name: str | None = None) -> list[Result]:
             checks = check_wordpress(site.settings(settings))
         except PublisherError as err:          # the password variable is not set
             checks = [Result("wordpress", "fail", str(err), f"export {site.password_env}=…")]
+        if not any(r.status == "fail" for r in checks):
+            checks += check_author(site, settings)
         results += [Result(f"{site.name}: {r.name}", r.status, r.detail, r.fix) for r in checks]
     return results
+
+
+def check_author(site, settings: Settings) -> list[Result]:
+    """The site's ``author`` exists and its ``user`` may file posts under it: checked by
+    opening the site as draft and feed do (sites.open_site)."""
+    if not site.author:
+        return []
+    try:
+        opened = open_site(settings, site)
+        roles = set(opened.client.check_auth().get("roles") or [])
+    except PublisherError as err:
+        return [Result("author", "fail", str(err), "set author to the login of a WordPress "
+                                                     "user who can write on the site")]
+    if not roles & {"editor", "administrator"}:
+        return [Result("author", "warn", f"{site.user} may not file posts under "
+                       f"{site.author}: they stay under {site.user}",
+                       f"give {site.user} the Editor role, or remove author")]
+    return [Result("author", "ok", f"posts filed under {site.author} (user id "
+                                   f"{opened.author_id})")]
 
 
 def check_env_file(path: str) -> Result:

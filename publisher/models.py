@@ -194,6 +194,9 @@ class Report:
     # Why the article must not reach WordPress (named codes: under_half_length, not_french,
     # prompt_echo, not_an_article), each with its French warning in ``warnings``.
     blocking: tuple[str, ...] = ()
+    # Passages of the sources (or the article) that give the model orders, « … » (where,
+    # kind): neutralised when writing, shown to the editor (quality/injection.py).
+    injections: tuple[str, ...] = ()
 
     @property
     def blocked(self) -> bool:

@@ -67,6 +67,7 @@ def as_dict(outcome: Outcome) -> dict:
         data["llm"] = {"calls": report.llm_calls, "tokens_in": report.tokens_in,
                        "tokens_out": report.tokens_out, "cost": report.cost}
         data["untraceable"] = list(report.untraceable)
+        data["injections"] = list(report.injections)
     return data
 
 

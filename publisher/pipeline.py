@@ -131,6 +131,7 @@ def finish(article: Article, write_usage: list[Usage], sources: list[Source], br
            llm, options: Options) -> Prepared:
     """Quality gate, SEO, rendering: everything after the first LLM answer."""
     from .quality.gate import run_gate
+    from .quality.injection import flag as flag_injections
     from .render.blocks import render_article
     from .sources.cap import cut_notes
 
@@ -146,6 +147,8 @@ def finish(article: Article, write_usage: list[Usage], sources: list[Source], br
     # An article the gate refuses is kept back, not polished: no SEO call is spent on it.
     article, seo, report = seo_stage(article, report, sources, brief_fr,
                                      None if report.blocked else llm, options)
+    # Orders hidden in the sources were not obeyed; the editor still learns which they were.
+    report = flag_injections(report, sources, article)
     content = render_article(article, sources, site_links=[
         p.url for p in (options.related.offered if options.related else ())])
     draft = make_draft(article, seo, report, content, sources, options)

@@ -54,7 +54,7 @@ from . import __version__, pipeline
 from .config import Settings
 from .errors import CONFIG, PublisherError, failure_class
 from .models import Brief, Draft, Outcome, PostResult, RelatedPosts, Source, Usage
-from .sites import file_under_author, site_client
+from .sites import file_under_author, load_sites, site_client
 
 log = logging.getLogger(__name__)
 
@@ -643,7 +643,6 @@ def launch(settings: Settings, concurrency: int = 1, *, wordpress=None, llm=None
     DBOS(config=dbos_config(settings, engine.executor_id))
     DBOS.listen_queues(MODES[mode])
     datasource = SQLAlchemyDatasource.create(engine_url(settings.db))
-    from .sites import load_sites
     # Every site of the file, not only the ones this run polls: a process that drafts takes
     # any story from the shared queue.
     named = {s.name: s for s in (*load_sites(settings), *sites) if not s.implicit}

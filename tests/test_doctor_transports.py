@@ -58,3 +58,28 @@ def test_the_doctor_command_passes_over_each_transport(fake_llm, wp_site, tmp_pa
     lines = {row["name"]: row for row in json.loads(proc.stdout)}
     assert lines["wordpress"]["status"] == "ok"
     assert lines["wordpress login"]["status"] == "ok"
+
+
+@pytest.mark.parametrize("transport", ["rest", "xmlrpc"])
+def test_doctor_checks_each_sites_author_over_each_transport(wp_site, tmp_path, transport):
+    from publisher.config import Settings
+    from tests.test_scale_workers import write_sites
+    users = wp_site.users
+    common = {"url": wp_site.url, "password_env": "DOC_EDITOR_PASSWORD"}
+    sites = write_sites(tmp_path / "sites.toml", [
+        {"name": "ok", "user": users["editor"].username, "author": users["author"].username,
+         **common},
+        {"name": "ghost", "user": users["editor"].username, "author": "nobody-here", **common},
+        {"name": "weak", "user": users["author"].username, "author": users["editor"].username,
+         "url": wp_site.url, "password_env": "DOC_AUTHOR_PASSWORD"}])
+    settings = Settings.from_mapping({
+        "PUBLISHER_SITES": str(sites), "WP_TRANSPORT": transport,
+        "DOC_EDITOR_PASSWORD": users["editor"].app_password,
+        "DOC_AUTHOR_PASSWORD": users["author"].app_password})
+    results = {r.name: r for r in doctor.check_sites(settings)}
+    assert results["ok: author"].status == "ok"
+    assert str(users["author"].id) in results["ok: author"].detail
+    ghost = results["ghost: author"]
+    assert ghost.status == "fail" and "nobody-here" in ghost.detail and "login" in ghost.fix
+    weak = results["weak: author"]
+    assert weak.status == "warn" and "Editor role" in weak.fix

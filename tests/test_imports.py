@@ -30,10 +30,10 @@ CLI_PAIR = {("publisher.cli_feeds", "publisher.cli")}
 # 16 counted 106): a budget that may only go down. Give a late import its reason, or make it
 # a module-level import, then lower the number here.
 UNEXPLAINED_BUDGET = {
-    "publisher.feeds.runner": 23, "publisher.pipeline": 20, "publisher.workflows": 15,
-    "publisher.cli_feeds": 11, "publisher.doctor": 8, "publisher.stats": 5,
+    "publisher.feeds.runner": 21, "publisher.pipeline": 20, "publisher.workflows": 14,
+    "publisher.cli_feeds": 11, "publisher.doctor": 7, "publisher.stats": 5,
     "publisher.progress": 1, "publisher.seo.checks": 1, "publisher.seo.fix": 1,
-    "publisher.seo.rules": 1, "publisher.writer.write": 1,
+    "publisher.writer.write": 1,
 }
 
 

@@ -33,7 +33,7 @@ from ..config import Settings
 from ..errors import CONFIG, ConfigError, PublisherError, WordPressError, failure_class
 from ..models import Brief, Outcome, Source
 from .. import pipeline
-from ..sites import open_site
+from ..sites import load_sites, open_site, schedule_to_cron, select
 from .fetch import FeedItem, FeedResult, fetch_feed, remember_feed
 from .group import group_id, group_items
 
@@ -221,7 +221,6 @@ def abandon_story(settings: Settings, story_id: str) -> dict:
 
 def feed_plan(urls: Sequence[str], settings: Settings, site_name: str | None):
     """Which feeds to poll for which site: [(Site, [url, …])]."""
-    from ..sites import load_sites, select
     sites = select(load_sites(settings), site_name)
     urls = list(dict.fromkeys(urls))
     if urls:
@@ -239,7 +238,6 @@ def feed_plan(urls: Sequence[str], settings: Settings, site_name: str | None):
 def retry_failed(settings: Settings, options: RunOptions | None = None,
                  progress: Progress | None = None) -> Summary:
     """Run the stories whose latest outcome is a failure once more."""
-    from ..sites import load_sites, select
     options, progress = options or RunOptions(), progress or Progress()
     sites = select(load_sites(settings), options.site)
     return _with_engine(settings, options, progress, sites,
@@ -306,7 +304,6 @@ def run_worker(settings: Settings, worker_id: str, concurrency: int = 2, stop=No
     """A worker: draft the stories of every site from the shared queue, and run the sites'
     scheduled polls, until SIGTERM/SIGINT. ``worker_id`` is its stable identity."""
     from .. import workflows
-    from ..sites import load_sites, schedule_to_cron
     settings.require_llm()
     sites = load_sites(settings)
     stop = _stop_on_signals(stop)

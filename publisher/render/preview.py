@@ -197,6 +197,9 @@ def _notes_panels(draft: Draft, report: Report) -> str:
     if report.untraceable:
         parts.append(_panel("Chiffres et citations introuvables dans les sources",
                             _items(report.untraceable, "plain warn"), "untraceable"))
+    if report.injections:
+        parts.append(_panel("Instructions suspectes dans les sources (ignorées)",
+                            _items(report.injections, "plain warn"), "injections"))
     if report.repairs:
         parts.append(_panel("Corrections automatiques", _items(report.repairs)))
     sources = report.sources or tuple(u for u in (draft.source_url,) if u)
