@@ -19,6 +19,7 @@ import pytest
 from publisher.redaction import forms, scrub, scrub_response
 from tests.support.fakellm import FakeLLM, Reply, make_smart_handler
 from tests.support.hostile import HostileSite, echo_credentials, home_linking
+from tests.support.wpproxy import WpProxy
 from tests.test_security_secrets import fresh_story, leaks, run, write_env
 
 API_KEY = "sk-echo.SECRETkey.9d8c7b6a5f4e3d2c1b0a"      # dots: no key-shaped string in the repo
@@ -116,3 +117,36 @@ def test_scrub_hides_every_form_and_what_the_request_carried():
     assert "n0t-remembered" not in scrub_response(resp, said)
     assert "ZXZl" not in scrub_response(resp, said)         # base64 of "eve:…" starts so
     assert all(len(f) >= 6 for f in forms("abcdefgh", "u"))
+
+
+class EchoingWordPress(WpProxy):
+    """The real WordPress behind a proxy that writes the caller's password into the create
+    answer (slug and link): what a server says about the post is shown and stored too."""
+
+    def _forward(self, method, path, headers, body):
+        status, reason, out, data = super()._forward(method, path, headers, body)
+        if method == "POST" and path.split("?")[0].rstrip("/").endswith("/wp/v2/posts"):
+            scheme, _, value = (headers.get("Authorization") or "").partition(" ")
+            password = base64.b64decode(value).decode().partition(":")[2] if value else ""
+            post = json.loads(data)
+            post["slug"] = password.replace(" ", "")
+            post["link"] = f"{post.get('link', '')}?echo={password.replace(' ', '')}"
+            data = json.dumps(post).encode()
+        return status, reason, out, data
+
+
+@pytest.mark.wordpress
+def test_what_wordpress_says_about_the_post_is_scrubbed_too(wp_site, tmp_path):
+    with EchoingWordPress(wp_site.url) as proxy, \
+            FakeLLM(make_smart_handler(), api_key=API_KEY) as llm:
+        env_file = write_env(tmp_path, {**llm_env(llm, tmp_path), **wp_site.env("author"),
+                                        "WP_URL": proxy.url})
+        result = run(["draft", str(fresh_story(tmp_path)), "--json", "-vv"], cwd=tmp_path,
+                     env_file=env_file)
+    assert result.returncode == 0, result.stderr[-2000:]
+    drafted = json.loads(result.stdout)
+    assert drafted["id"] and "***" in json.dumps(drafted), "the echoed slug is shown, masked"
+    user = wp_site.users["author"]
+    secrets = every_form(user.app_password, user.username)
+    assert leaks(result.stdout, secrets) == [] and leaks(result.stderr, secrets) == []
+    assert leaks(state_bytes(tmp_path), secrets) == []

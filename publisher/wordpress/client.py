@@ -24,6 +24,7 @@ from ..config import Settings
 from ..errors import ConfigError, ForbiddenError, NetworkError, SourceError, WordPressError
 from ..models import Draft, PostResult
 from ..net import Http, redact
+from ..redaction import scrub
 from . import media as _media, terms as _terms
 from .api import RestApi, error_from, json_or_none
 from .auth import diagnose_401
@@ -414,10 +415,13 @@ class WordPressClient:
             warnings.append(f"slug {draft.slug!r} is taken: WordPress renamed it {slug!r}")
         if payload.get("tags") is not None and sorted(data.get("tags") or []) != sorted(payload["tags"]):
             warnings.append("some tags were not attached by WordPress")
+        # Warnings quote what the server said (slugs, meta keys, error codes): shown and stored.
+        warnings = [scrub(message) for message in warnings]
         for message in warnings:
             log.warning("post %s: %s", data.get("id"), message)
-        return PostResult(id=int(data["id"]), status=data.get("status", ""), slug=slug,
-                          link=data.get("link", ""), edit_link=self.edit_link(int(data["id"])),
+        return PostResult(id=int(data["id"]), status=data.get("status", ""), slug=scrub(slug),
+                          link=scrub(str(data.get("link", ""))),
+                          edit_link=self.edit_link(int(data["id"])),
                           requested_slug=draft.slug, warnings=tuple(dict.fromkeys(warnings)),
                           reused=reused)
 
