@@ -26,7 +26,7 @@ from ..models import Draft, PostResult
 from ..net import Http, redact
 from ..redaction import scrub
 from .api import RestApi
-from .client import PLUGIN_MISSING, SEO_KEYS, choose_status
+from .client import PLUGIN_MISSING, SEO_KEYS, ai_record, choose_status
 from .port import Check, Unsupported
 from .terms import normalize
 
@@ -248,6 +248,7 @@ class XmlRpcClient:
         meta = {**draft.meta, **({"publisher_source_url": draft.source_url} if draft.source_url
                                   else {}),
                 **({"publisher_source_hash": draft.source_hash} if draft.source_hash else {})}
+        meta["publisher_ai"] = ai_record(meta.get("publisher_ai", ""), self.settings)  # as REST
         post.custom_fields = [{"key": k, "value": v} for k, v in meta.items()]
         if draft.image:
             warnings.append("featured image not sent: the XML-RPC transport does not upload "
