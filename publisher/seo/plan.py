@@ -62,7 +62,10 @@ def search_terms(sources: Sequence[Source]) -> str:
 def keyphrase_candidates(sources: Sequence[Source]) -> list[str]:
     """Every phrase of the sources' titles and leads that could be the focus keyphrase, the
     best first."""
-    return list(_candidates(tuple(sources)))
+    try:
+        return list(_candidates(tuple(sources)))
+    except TypeError:               # a Source built with a list somewhere: no memo
+        return list(_candidates.__wrapped__(tuple(sources)))
 
 
 @lru_cache(maxsize=8)       # the search, the plan and the report ask for the same sources
