@@ -163,6 +163,7 @@ class RelatedPosts:
 
     site_url: str = ""
     posts: tuple[RelatedPost, ...] = ()   # most related first; the first few go to the writer
+    others: tuple[RelatedPost, ...] = ()  # found, but no title word shared with the story
     keyphrases_shown: bool = False        # the site exposes its posts' focus keyphrases
     reason: str = "dry_run"
     error: str = ""
@@ -176,6 +177,11 @@ class RelatedPosts:
     @property
     def offered(self) -> tuple[RelatedPost, ...]:
         return self.posts[:self.OFFERED]
+
+    @property
+    def found(self) -> tuple[RelatedPost, ...]:
+        """Every post the search found: their focus keyphrases all count as taken."""
+        return (*self.posts, *self.others)
 
 
 @dataclass(frozen=True)

@@ -86,7 +86,7 @@ def related_posts(site, sources: list[Source]) -> RelatedPosts:
         return RelatedPosts()
     from .seo.plan import keyphrase_candidates, search_terms
     from .wordpress.related import find_related
-    story = [s.title for s in sources if s.title] + keyphrase_candidates(sources)[:1]
+    story = [s.title for s in sources if s.title] + keyphrase_candidates(sources)[:5]
     return find_related(site, search_terms(sources), story)
 
 
@@ -106,7 +106,7 @@ def write(sources: list[Source], brief: Brief, llm,
 
 
 def _taken(related: RelatedPosts) -> list[str]:
-    return [p.keyphrase for p in related.posts if p.keyphrase]
+    return [p.keyphrase for p in related.found if p.keyphrase]
 
 
 def related_notes(sources: list[Source], related: RelatedPosts | None) -> list[str]:
@@ -119,7 +119,7 @@ def related_notes(sources: list[Source], related: RelatedPosts | None) -> list[s
         return [f"Articles du site non consultés ({related.error}) : ni liens internes, ni "
                 "contrôle de la requête cible déjà utilisée."]
     first, chosen = plan_keyphrase(sources), plan_keyphrase(sources, _taken(related))
-    owner = next((p for p in related.posts if first and p.keyphrase
+    owner = next((p for p in related.found if first and p.keyphrase
                   and keyphrase_key(p.keyphrase) == keyphrase_key(first)), None)
     if owner is None or chosen == first:
         return []

@@ -62,7 +62,7 @@ def story(tmp_path):
 @pytest.fixture
 def site_posts(wp_site, story):
     """Published posts: two about the story (the first has its best keyphrase as focus), one
-    not; deleted after the test."""
+    that only mentions its main name, one about something else; deleted after the test."""
     sources, _ = load_sources([str(story)])
     taken = plan_keyphrase(sources)
     made = {}
@@ -73,7 +73,10 @@ def site_posts(wp_site, story):
             ("related", "Tempêtes : Ondine Marcheval demande l'aide de l'État",
              "Après les tempêtes, Ondine Marcheval a écrit au préfet.", {}),
             ("other", "Recette : la tarte aux pommes de grand-mère",
-             "Des pommes, du beurre, de la farine et du sucre.", {})):
+             "Des pommes, du beurre, de la farine et du sucre.", {}),
+            # found by the search (the name is in its text), but its title is another story
+            ("mention", "Le marché de Noël ouvre ses portes",
+             "Le ruban a été coupé par Ondine Marcheval.", {})):
         resp = requests.post(wp_site.api("/wp/v2/posts"), auth=wp_site.auth("editor"), timeout=30,
                              json={"title": title, "content": text, "status": "publish",
                                    "meta": meta})
@@ -133,6 +136,7 @@ def test_a_draft_links_a_related_post_and_nothing_else_of_the_site(
         # The related posts went to the writer as data, the other post did not.
         offered = _RELATED.search(prompt).group(1)
         assert site_posts["related"]["link"] in offered and foreign not in offered
+        assert site_posts["mention"]["link"] not in offered
         # On the site's host, only offered posts are linked: the foreign and invented are text.
         site_host = wp_site.url.split("//")[1]
         links = [u for u in _HREF.findall(post["content"]["raw"]) if site_host in u]
@@ -162,6 +166,8 @@ def test_a_keyphrase_already_used_on_the_site_is_reported(wp_site, site_posts):
     ids = [p.id for p in related.posts]
     assert site_posts["used"]["id"] in ids and site_posts["related"]["id"] in ids
     assert site_posts["other"]["id"] not in ids and related.keyphrases_shown
+    # Its text names the story's subject, its title does not: found, not offered.
+    assert site_posts["mention"]["id"] in [p.id for p in related.others]
     taken = site_posts["taken"]
     seo = SeoMeta(keyphrase=taken, meta_title="", meta_description="", slug="", tags=())
     check = {c.id: c for c in site_checks(_empty_article(), seo, related)}[
@@ -214,7 +220,8 @@ def test_without_the_companion_plugin_reuse_is_not_verifiable_and_xmlrpc_is_not_
                                            "status": "publish"})
     resp.raise_for_status()
     try:
-        related = find_related(open_client(wp_bare_site.settings("author")), "Ondine Marcheval")
+        related = find_related(open_client(wp_bare_site.settings("author")), "Ondine Marcheval",
+                               ["Ondine Marcheval"])
         assert resp.json()["id"] in [p.id for p in related.posts]
         assert related.asked and not related.keyphrases_shown
         seo = SeoMeta(keyphrase="Ondine Marcheval", meta_title="", meta_description="", slug="",

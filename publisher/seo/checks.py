@@ -364,7 +364,7 @@ def _keyphrase_already_used(seo: SeoMeta, related: RelatedPosts) -> Check:
         return Check("keyphrase_already_used", label, "ok", "Non vérifiable : le site ne montre "
                      "pas les requêtes cibles de ses articles (extension compagnon absente).")
     mine = keyphrase_key(seo.keyphrase)
-    users = [p for p in related.posts if mine and keyphrase_key(p.keyphrase) == mine]
+    users = [p for p in related.found if mine and keyphrase_key(p.keyphrase) == mine]
     if not users:
         return Check("keyphrase_already_used", label, "good", f"« {seo.keyphrase} » n'est la "
                      "requête cible d'aucun autre article du site sur ce sujet.")

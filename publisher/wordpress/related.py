@@ -11,8 +11,9 @@ list other people's posts only there), serves two uses:
   another and the checks can say so (Yoast's « Requête cible déjà utilisée »).
 
 The posts are ranked by the words their titles share with the story, WordPress's relevance
-order breaking ties. A failed request is a warning (``reason="search_failed"``), never a
-failed draft; a client without the method (XML-RPC) is ``reason="unsupported"``.
+order breaking ties; one whose title shares none is not offered (its keyphrase still counts).
+A failed request is a warning (``reason="search_failed"``), never a failed draft; a client
+without the method (XML-RPC) is ``reason="unsupported"``.
 """
 
 from __future__ import annotations
@@ -52,11 +53,11 @@ def find_related(client, terms: str, story: Iterable[str] = ()) -> RelatedPosts:
     if not isinstance(found, list):
         return RelatedPosts(site_url=site, reason="search_failed",
                             error="the posts search did not answer a list")
-    posts = [post for post in map(_post, found) if post]
+    posts, others = _ranked([post for post in map(_post, found) if post], story)
     shown = any(isinstance(item, dict) and isinstance(item.get("meta"), dict)
                 and set(item["meta"]) & set(KEYPHRASE_META) for item in found)
-    return RelatedPosts(site_url=site, posts=tuple(_ranked(posts, story)),
-                        keyphrases_shown=shown, reason="")
+    return RelatedPosts(site_url=site, posts=posts, others=others, keyphrases_shown=shown,
+                        reason="")
 
 
 def _post(item) -> RelatedPost | None:
@@ -77,8 +78,12 @@ def _plain(rendered: str) -> str:
     return " ".join(html.unescape(_TAG.sub("", rendered)).split())
 
 
-def _ranked(posts: list[RelatedPost], story: Iterable[str]) -> list[RelatedPost]:
+def _ranked(posts: list[RelatedPost], story: Iterable[str]
+            ) -> tuple[tuple[RelatedPost, ...], tuple[RelatedPost, ...]]:
+    """(posts whose title shares words with the story, most first; the others). The search
+    matched words anywhere in a post: a title about something else is no link to offer."""
     wanted = {w for phrase in story for w in french.content_words(phrase)}
     shared = {p.id: len(wanted & set(french.content_words(p.title))) for p in posts}
     # sorted() is stable: WordPress's relevance order decides between equal titles.
-    return sorted(posts, key=lambda p: -shared[p.id])
+    ranked = sorted(posts, key=lambda p: -shared[p.id])
+    return (tuple(p for p in ranked if shared[p.id]), tuple(p for p in ranked if not shared[p.id]))
