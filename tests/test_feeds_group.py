@@ -222,3 +222,18 @@ def test_a_large_batch_compares_far_fewer_pairs_than_all_and_finds_its_stories()
     stories = [{item.guid.split("-")[0] for item, _ in group} for group in groups]
     assert all(len(story) == 1 for story in stories)               # no two stories merged
     assert len(groups) == 150                                      # no story split
+
+
+def test_several_items_of_one_hostile_site_count_once_in_a_core(seeds, articles):
+    # Two pasted items from one site, dated first, would be two thirds of a plain core.
+    louvre = [_dated(articles["louvre_a"], "2023-09-28T08:00:00Z"),
+              _dated(articles["louvre_b"], "2023-09-28T20:00:00Z")]
+    kyiv = [_dated(seeds[i], f"2023-09-2{8 + i // 3}T1{i}:00:00Z") for i in (0, 2, 3)]
+    text = louvre[0][1].text + "\n\n" + kyiv[1][1].text
+    hostile = [(FeedItem(f"evil-{n}", f"https://evil.test/{n}", "",
+                         published=f"2023-09-27T0{n}:00:00Z", feed_url="https://evil.test/rss"),
+                Source(text=text, url=f"https://evil.test/{n}")) for n in (1, 2)]
+    groups = group_items([*hostile, *louvre, *kyiv])
+    as_sets = [{item.guid for item, _ in g} for g in groups]
+    assert not any({"louvre_a", "louvre_b"} & g and {p[0].guid for p in kyiv} & g
+                   for g in as_sets)

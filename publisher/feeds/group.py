@@ -18,14 +18,16 @@ equal; never when both carry publication dates more than MAX_DAYS_APART apart (a
 week later is a new article).
 
 Stories are built oldest item first. An item joins the story whose *core* (its first
-CORE_SIZE reports) it matches for more than half, else it starts a story; the same canonical
-link always joins the story that has it. Matching one member is not enough: single-link
-grouping let one item that mentions two unrelated events (a hostile page pasting both) merge
-them into one draft crediting that page. Order does not matter: items are sorted first.
+CORE_SIZE reports from different outlets) it matches for more than half, else it starts a
+story; the same canonical link always joins the story that has it. Matching one member is
+not enough: single-link grouping let one item that mentions two unrelated events (a hostile
+page pasting both) merge them into one draft crediting that page. Order does not matter:
+items are sorted first.
 
 Only pairs that share a blocking key are compared (``blocking_keys``): a figure, or one of
-each item's key words (its names, then its rarest words, that another item also uses). Comparing every pair cost about 50 s of CPU for 2,000 items; blocking keeps it near
-linear (bench/feed_group.py, BENCHMARKS.md).
+each item's key words (its names, then its rarest words, that another item also uses).
+Comparing every pair cost about 50 s of CPU for 2,000 items; blocking keeps it near linear
+(bench/feed_group.py, BENCHMARKS.md).
 
 Tuned on the five seed articles (tests/fixtures/seeds/), all about Stoltenberg, Zelensky and
 NATO: 000, 002 and 003 report the September 2023 Kyiv visit (S 0.35–0.66: shared
@@ -44,6 +46,7 @@ from datetime import datetime, timezone
 from collections import Counter, defaultdict
 from itertools import combinations
 from typing import Sequence, TypeVar
+from urllib.parse import urlsplit
 
 from ..models import Source
 from .fetch import FeedItem, story_identity
@@ -197,30 +200,38 @@ def _matches(feats: Sequence[Features]) -> dict[int, dict[int, float]]:
 def _cluster(feats: Sequence[Features], order: list[int],
              matched: dict[int, dict[int, float]]) -> dict[int, int]:
     """Each item, in ``order``, joins the story whose core it matches best, or starts one.
-    The same article (same canonical link) always joins the story that already has it."""
+    The same article (same canonical link) always joins the story that already has it.
+    A story's core is its first CORE_SIZE reports from different outlets: several items of
+    one site count once, so a site cannot fill a core with its own bridging items."""
     story_of: dict[int, int] = {}
-    members: dict[int, list[int]] = {}
+    cores: dict[int, list[int]] = {}
     by_identity: dict[str, int] = {}
     for i in order:
         story = by_identity.get(feats[i].identity)
         if story is None:
-            story = _best_story(matched.get(i, {}), story_of, members)
+            story = _best_story(matched.get(i, {}), story_of, cores)
         if story is None:
-            story, members[i] = i, []
-        members[story].append(i)
+            story, cores[i] = i, []
+        core = cores[story]
+        if len(core) < CORE_SIZE and _outlet(feats[i]) not in {_outlet(feats[m]) for m in core}:
+            core.append(i)
         story_of[i] = story
         by_identity.setdefault(feats[i].identity, story)
     return story_of
 
 
+def _outlet(feat: Features) -> str:
+    return urlsplit(feat.identity).hostname or feat.identity
+
+
 def _best_story(neighbours: dict[int, float], story_of: dict[int, int],
-                members: dict[int, list[int]]) -> int | None:
-    """The story whose core (its first CORE_SIZE members) the item matches for more than
-    half, best share then best mean similarity; None when no story's core agrees. Matching
-    one member is not enough: that is how one item mentioning two events would bridge them."""
+                cores: dict[int, list[int]]) -> int | None:
+    """The story whose core the item matches for more than half, best share then best mean
+    similarity; None when no story's core agrees. Matching one member is not enough: that is
+    how one item mentioning two events would bridge them."""
     best, best_score = None, (0.0, 0.0)
     for story in sorted({story_of[j] for j in neighbours if j in story_of}):
-        core = members[story][:CORE_SIZE]
+        core = cores[story]
         hits = [neighbours[m] for m in core if m in neighbours]
         if 2 * len(hits) <= len(core):
             continue
