@@ -342,3 +342,16 @@ def test_undated_items_count_after_dated_ones_and_in_feed_order(feeds, http):
     result = fetch_feed(feeds.route("/mixed.xml", body=_rss(rows)), http, max_items=2)
     assert [i.link for i in result.items] == ["https://news.test/a", "https://news.test/d"]
     assert result.left_out == 2
+
+
+def test_a_feed_runs_summary_counts_unsafe_links_and_what_the_cap_left_out(feeds, http):
+    from publisher.feeds.runner import Summary
+    rows = [(f"Piège {n}", link, "") for n, link in enumerate(HOSTILE_LINKS)]
+    rows += [(f"Article {n}", f"https://news.test/{n}", "") for n in range(5)]
+    result = fetch_feed(feeds.route("/mixed-hostile.xml", body=_rss(rows)), http, max_items=3)
+    summary = Summary()
+    summary.add_feed(result, len(result.items))
+    assert summary.skipped == {"unsafe_link": len(HOSTILE_LINKS)}
+    assert "skipped (unsafe_link)" in summary.line() and summary.exit_code == 0
+    [feed] = summary.to_dict()["feeds"]
+    assert (feed["items"], feed["left_out"], feed["unsafe"]) == (3, 2, len(HOSTILE_LINKS))

@@ -83,8 +83,11 @@ class Summary:
             self.failed[result.reason] += 1
         elif result.reason:
             self.skipped[result.reason] += 1
+        for _, reason in result.skipped:           # items refused by fetch (unsafe_link)
+            self.skipped[reason] += 1
         self.feeds.append({"url": result.url, "status": result.status, "reason": result.reason,
-                           "error": result.error, "items": len(result.items), "new": new})
+                           "error": result.error, "items": len(result.items), "new": new,
+                           "left_out": result.left_out, "unsafe": len(result.skipped)})
 
     @property
     def exit_code(self) -> int:
