@@ -158,7 +158,8 @@ class RelatedPosts:
     """What the site already holds near the story: asked once, before writing.
 
     ``reason`` names why nothing was asked or found: "dry_run" (no WordPress), "unsupported"
-    (XML-RPC), "search_failed" (the request failed: ``error`` says how); "" when it answered.
+    (XML-RPC), "search_failed" (``error``: the HTTP status or the network failure's named
+    reason); "" when it answered.
     """
 
     site_url: str = ""

@@ -184,7 +184,7 @@ def test_a_failed_search_is_a_warning_never_a_failed_draft(wp_site, story, tmp_p
     data = json.loads(result.stdout)
     try:
         report = json.loads(stored(wp_site, data["id"])["meta"]["publisher_report"])
-        assert any(w.startswith("Articles du site non consultés") for w in report["warnings"])
+        assert "Articles du site non consultés (HTTP 403)" in " ".join(report["warnings"])
         checks = {c["id"]: c for c in report["checks"]}
         assert checks["internal_links"]["detail"].startswith("Non vérifié")
     finally:

@@ -49,10 +49,12 @@ def find_related(client, terms: str, story: Iterable[str] = ()) -> RelatedPosts:
         found = search(terms, FIELDS, PER_PAGE)
     except (WordPressError, NetworkError) as err:
         log.warning("related posts not searched: %s", err)
-        return RelatedPosts(site_url=site, reason="search_failed", error=str(err))
-    if not isinstance(found, list):
+        # The report is French: the status or the named reason, the whole message in the log.
+        status = getattr(err, "status", None)
         return RelatedPosts(site_url=site, reason="search_failed",
-                            error="the posts search did not answer a list")
+                            error=f"HTTP {status}" if status else err.reason)
+    if not isinstance(found, list):
+        return RelatedPosts(site_url=site, reason="search_failed", error="réponse illisible")
     posts, others = _ranked([post for post in map(_post, found) if post], story)
     shown = any(isinstance(item, dict) and isinstance(item.get("meta"), dict)
                 and set(item["meta"]) & set(KEYPHRASE_META) for item in found)
