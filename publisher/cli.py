@@ -47,7 +47,10 @@ def _setup(verbose: int, env_file: str | None):
         _fail(err)
     level = logging.WARNING - 10 * min(verbose, 2)
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    # Default verbosity: the messages as the plain sentences they are (cron mails them);
+    # -v and more: with the level and logger, for whoever debugs.
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s" if verbose
+                                           else "%(message)s"))
     handler.addFilter(RedactSecrets(settings))
     handler.addFilter(SafeLog())
     root = logging.getLogger()

@@ -520,7 +520,7 @@ class Engine:
             return status.output
         story = workflow_id.split("-")[1] if workflow_id.count("-") >= 2 else workflow_id
         error = f"{type(status.error).__name__}: {status.error}" if status.error else status.status
-        log.error("story workflow %s ended %s: %s", workflow_id, status.status, error)
+        log.error("Story workflow %s ended %s: %s", workflow_id, status.status, error)
         return StoryResult(story_id=story, kind="failed", reason="internal_error",
                            error=error[:300], workflow_id=workflow_id)
 
@@ -533,7 +533,7 @@ class Engine:
                        and executor_dead(r.executor_id)})
         if not dead:
             return []
-        log.warning("resuming work left unfinished by %s", ", ".join(dead))
+        log.warning("Resuming the work left unfinished by %s.", ", ".join(dead))
         handles = DBOS._recover_pending_workflows(dead)
         return [h.get_workflow_id() for h in handles]
 

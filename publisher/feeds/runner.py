@@ -273,7 +273,7 @@ def watch_feeds(urls: Sequence[str], settings: Settings, schedule: str,
                                site))
         resumed = engine.unfinished()
         if resumed:
-            log.warning("resuming %d unfinished stories", len(resumed))
+            log.warning("Resuming %d stories left unfinished by an earlier run.", len(resumed))
         name = engine.schedule(feeds, schedule, _job_site(site))
         log.warning("Watching %d feeds (%s); stop with Ctrl-C or SIGTERM.", len(feeds), schedule)
         while not stop.wait(1.0):
@@ -355,7 +355,7 @@ def _with_engine(settings, options, progress, sites, work) -> Summary:
         first = next(iter(runs.values()))
         resumed = [] if options.enqueue else engine.unfinished()
         if resumed:
-            log.warning("resuming %d unfinished stories", len(resumed))
+            log.warning("Resuming %d stories left unfinished by an earlier run.", len(resumed))
         submitted = work(runs)
         if options.enqueue:
             first.summary.queued = len(submitted)
@@ -608,7 +608,7 @@ class _Run:
         try:
             source, _ = load_source(item.link, http=http, settings=self.settings)
         except PublisherError as err:
-            log.warning("%s: %s", item.link, err)
+            log.warning("Could not read the article at %s: %s", item.link, err)
             return err
         return replace(source, title=source.title or item.title,
                        date=source.date or item.published)
