@@ -115,7 +115,7 @@ def test_error_messages_do_not_echo_a_wrong_key_or_password(wp_site, keyed_llm, 
     env_file = write_env(tmp_path, {**env_for(wp_site, keyed_llm, tmp_path),
                                     "OPENAI_API_KEY": wrong_key})
     result = run(["draft", str(fresh_story(tmp_path)), "-vv"], cwd=tmp_path, env_file=env_file)
-    assert result.returncode == 1 and "OPENAI_API_KEY" in result.stderr
+    assert result.returncode == 2 and "OPENAI_API_KEY" in result.stderr   # configuration
     assert wrong_key not in result.stdout + result.stderr
     wrong_password = "AbCd EfGh IjKl MnOp QrSt UvWx"
     env_file = write_env(tmp_path, {**env_for(wp_site, keyed_llm, tmp_path),
