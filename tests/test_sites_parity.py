@@ -117,12 +117,15 @@ def test_draft_site_and_a_feed_story_make_the_same_post_under_the_same_limits(
 
 
 def test_a_site_password_in_the_env_file_is_found_and_a_missing_one_named(
-        newsroom_site, tmp_path):
+        newsroom_site, fake_llm, tmp_path):
     s = newsroom_site
     found = run(s["env"], tmp_path, "draft", "--site", "parity", "--env-file", s["env_file"],
                 "--dry-run", "--out", str(tmp_path / "out"), "--min-words", "150", "-q",
                 s["page"])
     assert found.returncode == 0, found.stderr[-3000:]
-    missing = run(s["env"], tmp_path, "draft", "--site", "parity", "--dry-run", s["page"])
-    assert missing.returncode == 2
+    fake_llm.requests.clear()
+    missing = run(s["env"], tmp_path, "draft", "--site", "parity", "--min-words", "150", "-q",
+                  s["page"])
+    assert missing.returncode == 2, missing.stderr[-3000:]
     assert "PARITY_WP_PASSWORD" in missing.stderr and "--env-file" in missing.stderr
+    assert fake_llm.requests == [], "nothing is spent before the site is opened"
