@@ -21,7 +21,7 @@ STAGES = [
     ("sources: load, extract, clean", "publisher.api", "load_inputs"),
     ("state: open + migrate", "publisher.api", "open_store"),
     ("LLM client set-up", "publisher.api", "make_llm"),
-    ("WordPress: connect (client side)", "publisher.api", "_connect"),
+    ("WordPress: open the site (client side)", "publisher.api", "open_site"),
     ("SEO plan: keyphrase before writing", "publisher.seo.plan", "plan_keyphrase"),
     ("writer: prompts, parse", "publisher.pipeline", "write"),
     ("LLM HTTP call (openai client + model)", "publisher.writer.llm", "LLM._create"),
