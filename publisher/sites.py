@@ -30,6 +30,7 @@ from .limits import site_http
 from .models import PostResult
 from .net import Http
 from .pipeline import Options
+from .redaction import remember
 from .wordpress import WordPressPort, open_client
 
 log = logging.getLogger(__name__)
@@ -83,6 +84,7 @@ def _password(site: Site, base: Settings, environ: dict | None) -> str:
         raise ConfigError(f"site {site.name}: the variable {site.password_env} named by its "
                           "password_env is not set; export it (or put it in the --env-file, "
                           "by default .env) with the site's Application Password")
+    remember(password, site.user)       # scrubbed from logs and errors like WP_APP_PASSWORD
     return password
 
 

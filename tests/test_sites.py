@@ -132,6 +132,8 @@ def test_a_site_password_is_read_where_every_other_setting_was(sites_file, tmp_p
     alpha, beta = load_sites(settings)
     assert alpha.settings(settings).wp_app_password == "from the file"
     assert "from the file" not in repr(settings)
+    from publisher.redaction import scrub
+    assert "from the file" not in scrub("a log line quoting from the file"), "never logged"
     with pytest.raises(ConfigError, match="BETA_WP_PASSWORD.*--env-file"):
         beta.settings(settings)              # ./.env was not the settings file: not read
     settings = Settings.load(env_file, environ={"ALPHA_WP_PASSWORD": "from the environment"})
