@@ -1,6 +1,7 @@
 """What the speed-ups in seo/ and quality/ must never change: the answers.
 
-The SEO stage and the quality gate memoize their pure text functions and compute a few things a
+The SEO stage and the quality gate read each article version's measures once
+(publisher/measure.py), memoize what they ask of short strings, and compute a few things a
 faster way (folding in one ``str.translate`` pass, phrase counts from the first token, keyphrase
 matches from a word index, transitions by first token, names ruled out by difflib's upper bounds,
 a window skipped when it lacks a keyphrase word). Each fast path is checked here against the plain
@@ -21,7 +22,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from publisher.models import Article, Block, Brief, Section, Source
-from publisher.quality import facts, language, memo
+from publisher.measure import measure
+from publisher.quality import facts, language
 from publisher.quality.gate import run_gate
 from publisher.quality.length import visible
 from publisher.seo import build, french, tags, text
@@ -180,7 +182,6 @@ def test_candidate_scoring_shortcuts_are_the_plain_definitions(seed):
 @pytest.mark.parametrize("seed", SEEDS, ids=lambda p: p.stem[:3])
 def test_warm_memos_give_the_cold_answers(seed):
     article, source = seed_article(seed)
-    memo.clear_all()
     cold = seo_pass(article, source), run_gate(article, [source], Brief(), None)
     other, _ = seed_article(SEEDS[(SEEDS.index(seed) + 1) % len(SEEDS)])
     seo_pass(other, source)                     # another story in between
@@ -190,12 +191,13 @@ def test_warm_memos_give_the_cold_answers(seed):
 
 def test_a_second_pass_over_the_same_article_recomputes_nothing():
     article, source = seed_article(SEEDS[0])
-    memo.clear_all()
     seo_pass(article, source)
+    measured = measure(article)
     misses = {f: f.cache_info().misses for f in (french.fold, french.token_tuple,
                                                   french.sentence_tuple, text._word_index)}
     seo_pass(article, source)
     assert {f: f.cache_info().misses for f in misses} == misses
+    assert measure(article) is measured          # the article's text was not counted again
 
 
 def test_lists_handed_out_can_be_changed_without_touching_the_memos():

@@ -31,8 +31,8 @@ from importlib import resources
 from typing import Iterable, Sequence
 
 from ..models import Article, Block, Section, Source, Suggestions
-from .length import visible
-from .memo import per_article, word_count
+from ..measure import per_version
+from ..words import count_words, visible
 from .structure import fingerprint
 
 CONCLUSION_HEADING = "Ce qu'il faut retenir"     # the writer's default (writer/write.py)
@@ -67,7 +67,7 @@ _INDEX: tuple | None = None
 
 def _prompt_index() -> tuple[dict[int, frozenset[tuple[str, ...]]], frozenset[str]]:
     """The prompts' n-grams and labels, built once per process (the prompts ship with the
-    package: not a memo of the articles seen, so ``memo.clear_all`` leaves it)."""
+    package: nothing about the articles seen)."""
     global _INDEX
     if _INDEX is None:
         _INDEX = _build_index()         # built whole, then assigned: thread-safe
@@ -222,16 +222,16 @@ def _echoed_units(text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
 def _clean_text(text: str, run: _Tally) -> str:
     """A paragraph, list item or quotation without its echoed sentences or JSON residue."""
     if looks_like_json(text):
-        run.json_words += word_count(text)
+        run.json_words += count_words(text)
         return ""
     units, echoed = _echoed_units(text)
     if not echoed:
         return text
-    run.echoed_words += sum(word_count(u) for u in echoed)
+    run.echoed_words += sum(count_words(u) for u in echoed)
     run.echoed_pieces += [" ".join(visible(u).split()[:8]) for u in echoed]
     kept = " ".join(u.strip() for u in units if u not in echoed)
-    if word_count(kept) < MIN_KEPT_WORDS:
-        run.echoed_words += word_count(kept)
+    if count_words(kept) < MIN_KEPT_WORDS:
+        run.echoed_words += count_words(kept)
         return ""
     return kept
 
@@ -263,7 +263,7 @@ def _plain(text: str, run: _Tally) -> str:
     return text
 
 
-@per_article                    # the gate cleans the same answer when it checks it again
+@per_version                    # the gate cleans the same answer when it checks it again
 def clean_answer(article: Article) -> tuple[Article, Cleanup]:
     """The article without escape sequences written as text, prompt echoes and JSON residue,
     and what was done. An echoed heading goes, its paragraphs join the section before (the
@@ -318,7 +318,7 @@ def _suggestions(hints: Suggestions, run: _Tally) -> Suggestions:
 def body_words(article: Article) -> int:
     """Words of the body blocks (headings and title left out)."""
     blocks = [*article.intro, *(b for s in article.all_sections for b in s.blocks)]
-    return sum(word_count(b.visible_text) for b in blocks)
+    return sum(count_words(b.visible_text) for b in blocks)
 
 
 def echo_share(before: Article, run: Cleanup) -> float:

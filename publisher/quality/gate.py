@@ -30,7 +30,8 @@ from typing import Any, Callable, Sequence
 from ..errors import LLMError, QualityError
 from ..models import Article, Brief, Check, Report, Source, Usage
 from . import answers, facts, language, structure
-from .memo import article_word_count, section_word_count, word_count
+from ..measure import measure
+from ..words import count_words, section_words
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +81,7 @@ class _Run:
 
     @property
     def words(self) -> int:
-        return article_word_count(self.article)
+        return measure(self.article).words
 
     @property
     def refused(self) -> bool:
@@ -112,7 +113,7 @@ def run_gate(article: Article, sources: Sequence[Source] | Source, brief: Brief,
 # --- the steps --------------------------------------------------------------------------
 
 def _thin_source(run: _Run) -> None:
-    available = sum(word_count(s.text) for s in run.sources)
+    available = sum(count_words(s.text) for s in run.sources)
     if available < THIN_SOURCE_RATIO * run.target:
         run.thin_source = True
         run.warnings.append(_thin_message(available, run.target))
@@ -221,7 +222,7 @@ def _facts(run: _Run) -> None:
     if candidate is None:
         return
     left = _untraceable(run, candidate.article)
-    lost = article_word_count(before) - article_word_count(candidate.article)
+    lost = measure(before).words - measure(candidate.article).words
     allowed = sum(facts.claim_span_words(b.visible_text, claims) for b in _blocks(before))
     if len(left) > len(claims):
         run.repairs.append(f"Correction des chiffres et citations écartée : elle laissait "
@@ -253,7 +254,7 @@ def _length(run: _Run, max_repairs: int) -> None:
         if candidate is None:
             return
         named = ", ".join(f"« {h} »" for h in headings)
-        after = article_word_count(candidate.article)
+        after = measure(candidate.article).words
         if after < before or (answered and answered[0] < before and after == before):
             run.repairs.append(f"Développement écarté ({named}) : la réponse ramenait "
                                f"l'article de {before} à {min(answered or [after])} mots")
@@ -277,11 +278,11 @@ def _no_shorter_sections(before: Article, after: Article, answered: list[int]) -
     """An expansion's answer in which a section came back shorter than it was keeps that
     section as it was (the writer puts rewrites back in place: same sections, same order).
     ``answered`` receives the answer's own word count."""
-    answered.append(article_word_count(after))
+    answered.append(measure(after).words)
     if len(before.all_sections) != len(after.all_sections):
         return after
     pairs = list(zip(before.all_sections, after.all_sections))
-    kept = [old if section_word_count(new) < section_word_count(old) else new
+    kept = [old if section_words(new) < section_words(old) else new
             for old, new in pairs]
     if all(k is new for k, (_, new) in zip(kept, pairs)):
         return after
@@ -336,8 +337,8 @@ def thin_sections(article: Article, target: int) -> list[str]:
     ceiling), thinnest first; at least the thinnest one."""
     body = list(article.sections) or [article.conclusion]
     share = min(target / len(body), structure.MAX_SECTION_WORDS)
-    body.sort(key=section_word_count)
-    thin = [s.heading for s in body if section_word_count(s) < share]
+    body.sort(key=section_words)
+    thin = [s.heading for s in body if section_words(s) < share]
     return thin or [body[0].heading]
 
 
@@ -362,7 +363,7 @@ def _report(run: _Run) -> Report:
     issues = structure.check_structure(article)
     warnings = list(run.warnings)
     if run.thin_source and words >= run.target:     # the promise "not padded" no longer holds
-        available = sum(word_count(s.text) for s in run.sources)
+        available = sum(count_words(s.text) for s in run.sources)
         stale = _thin_message(available, run.target)
         warnings = [_thin_message(available, run.target, words) if w == stale else w
                     for w in warnings]
@@ -421,7 +422,7 @@ def short_message(words: int, target: int) -> str:
 
 def _checks(run, words, lang, foreign, leaks, claims, issues) -> list[Check]:
     codes = {issue.code for issue in issues}
-    available = sum(word_count(s.text) for s in run.sources)
+    available = sum(count_words(s.text) for s in run.sources)
 
     def check(id_, label, ok, detail="", soft=False):
         return Check(id_, label, "good" if ok else ("ok" if soft else "bad"), detail)

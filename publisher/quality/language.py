@@ -25,8 +25,8 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from ..models import Article, Block, Section
-from .length import visible
-from .memo import per_article, word_count
+from ..measure import per_version
+from ..words import count_words, visible
 
 STOP_WORDS = {
     "fr": set("""le la les un une des du de d l et est sont a ont été être au aux ce cette ces
@@ -201,14 +201,14 @@ def paragraphs(article: Article) -> list[Paragraph]:
     return list(_paragraphs(article))
 
 
-@per_article
+@per_version
 def _paragraphs(article: Article) -> tuple[Paragraph, ...]:
     found = []
     blocks = [("l'introduction", b) for b in article.intro]
     blocks += [(f"« {s.heading} »", b) for s in article.all_sections for b in s.blocks]
     for where, block in blocks:
         text = block.visible_text
-        found.append(Paragraph(where, text, word_count(text), detect_language(text)))
+        found.append(Paragraph(where, text, count_words(text), detect_language(text)))
     return tuple(found)
 
 

@@ -9,14 +9,13 @@ are removed here deterministically rather than counted towards the length.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections import Counter
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from ..models import Article, Block, Section
-from .length import STRIP_MARKS, visible
-from .memo import per_article, section_word_count, word_count
+from ..measure import measure, per_version
+from ..words import count_words, fold, section_words, visible
 
 MIN_H2 = 3
 MAX_SECTION_WORDS = 300
@@ -52,16 +51,15 @@ def _has_children(sections: tuple[Section, ...], index: int) -> bool:
 
 
 def _empty_sections(article: Article) -> list[Issue]:
-    sections = article.all_sections
+    sections, sizes = article.all_sections, measure(article).under_headings
     return [Issue("empty_section", f"La section « {s.heading} » est vide", s.heading)
             for i, s in enumerate(sections)
-            if section_word_count(s) == 0 and not _has_children(sections, i)]
+            if sizes[i] == 0 and not _has_children(sections, i)]
 
 
 def _long_sections(article: Article) -> list[Issue]:
     issues = []
-    for s in article.all_sections:
-        words = section_word_count(s)
+    for s, words in zip(article.all_sections, measure(article).under_headings):
         if words > MAX_SECTION_WORDS:
             issues.append(Issue(
                 "long_section",
@@ -73,12 +71,11 @@ def _long_sections(article: Article) -> list[Issue]:
 _ALNUM = re.compile(r"[^\W_]+")
 
 
-@lru_cache(maxsize=4096)        # every block, at every check and repetition sweep
+@lru_cache(maxsize=4096)        # every block and sentence, at every check and repetition sweep
 def fingerprint(text: str) -> str:
-    """Text reduced to its letters and digits, so that spacing, case, accents and typography
-    do not hide a repetition."""
-    text = unicodedata.normalize("NFKD", visible(text).casefold()).translate(STRIP_MARKS)
-    return " ".join(_ALNUM.findall(text))
+    """Text reduced to its folded letters and digits, so that spacing, case, accents,
+    ligatures and typography do not hide a repetition."""
+    return " ".join(_ALNUM.findall(fold(visible(text))))
 
 
 def _duplicate_headings(article: Article) -> list[Issue]:
@@ -126,7 +123,7 @@ class _Seen:
     def repeats(self, text: str) -> bool:
         """Is ``text`` a paragraph already read (or nearly)? Records it otherwise."""
         key = fingerprint(text)
-        if word_count(text) < MIN_DUPLICATE_WORDS:
+        if count_words(text) < MIN_DUPLICATE_WORDS:
             self.keys.add(key)
             return False
         if key in self.keys:
@@ -146,7 +143,7 @@ class _Seen:
         return False
 
 
-@per_article                    # the same article is swept, then checked
+@per_version                    # the same article is swept, then checked
 def _repeated(article: Article) -> tuple[bool, ...]:
     """For each body block in reading order: does it repeat (or nearly) one read before?"""
     seen = _Seen()
@@ -171,7 +168,7 @@ def _without_repeated_sentences(block: Block) -> tuple[Block, int]:
     kept, keys = [], set()
     for sentence in sentences:
         key = fingerprint(sentence)
-        if key in keys and word_count(sentence) >= MIN_REPEATED_SENTENCE_WORDS:
+        if key in keys and count_words(sentence) >= MIN_REPEATED_SENTENCE_WORDS:
             continue
         keys.add(key)
         kept.append(sentence)
@@ -232,7 +229,7 @@ def remove_repetitions(article: Article) -> tuple[Article, list[str]]:
 def _prune_empty(sections: tuple[Section, ...]) -> tuple[tuple[Section, ...], list[str]]:
     kept, pruned = [], []
     for i, s in enumerate(sections):
-        if section_word_count(s) == 0 and not _has_children(sections, i):
+        if section_words(s) == 0 and not _has_children(sections, i):
             pruned.append(s.heading)
         else:
             kept.append(s)

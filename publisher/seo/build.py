@@ -22,9 +22,9 @@ from typing import Iterable, Sequence
 
 from slugify import slugify
 
+from ..measure import measure, per_version
 from ..models import Article, SeoMeta, Source
-from ..quality.length import count_words
-from ..quality.memo import word_count
+from ..words import count_words
 from . import french, text
 from .rules import DESC_MAX, DESC_MIN, EXCERPT_MAX_WORDS, KEYPHRASE_WORDS, SLUG_MAX, \
     TITLE_MAX_CHARS, TITLE_MAX_PX
@@ -106,9 +106,10 @@ def keyphrase_candidates(article: Article) -> list[str]:
     return list(_candidates(article))
 
 
-@text.per_article
+@per_version
 def _candidates(article: Article) -> tuple[str, ...]:
-    sources = [article.title, *(text.block_text(b) for b in article.intro), *text.headings(article)]
+    sources = [article.title, *(text.block_text(b) for b in article.intro),
+               *measure(article).headings]
     seen: dict[tuple[str, ...], str] = {}
     for source in sources:
         for phrase in _ngrams(source):
@@ -116,16 +117,16 @@ def _candidates(article: Article) -> tuple[str, ...]:
     return tuple(seen.values())
 
 
-def keyphrase_score(article: Article, phrase: str, body: str | None = None) -> tuple:
+def keyphrase_score(article: Article, phrase: str) -> tuple:
     """How well ``phrase`` serves the Yoast checks, best first when sorted descending:
     (checks it lets pass, reads as a noun phrase, found in a subheading, occurrences, in the
     title, prefers 2–3 words). (-1,) when it is not in the text."""
-    body = text.body(article) if body is None else body
-    occurrences = french.phrase_count(french.token_tuple(body), phrase)
+    measured = measure(article)
+    occurrences = french.phrase_count(measured.body_tokens, phrase)
     if not occurrences:
         return (-1,)
-    words = max(1, word_count(body))
-    density = 100 * text.keyphrase_matches(body, phrase) / words
+    words = max(1, measured.body_words)
+    density = 100 * text.keyphrase_matches(measured.body, phrase) / words
     hits, heads = text.heading_share(article, phrase)
     share = hits / heads if heads else 0.0
     satisfied = sum((
@@ -160,11 +161,11 @@ def _valid_keyphrase(phrase: str) -> bool:
 def choose_keyphrase(article: Article, suggestion: str = "") -> str:
     """The LLM's suggestion when it is 2–4 words, present verbatim in the text and serves the
     checks at least as well as our best candidate; otherwise the best extracted candidate."""
-    body = text.body(article)
+    body = measure(article).body
     best_score, best = _best_candidate(article)
     suggestion = re.sub(r"\s+", " ", suggestion or "").strip(" .,;:«»\"'")
     if suggestion and _valid_keyphrase(suggestion):
-        mine = keyphrase_score(article, suggestion, body)
+        mine = keyphrase_score(article, suggestion)
         if mine[0] >= 0 and mine[:1] >= best_score[:1]:
             return _surface_form(suggestion, body)
     return _surface_form(best, body) if best else ""
@@ -179,19 +180,18 @@ def _fits_a_description(article: Article, phrase: str) -> bool:
                for w, words in _description_windows(article))
 
 
-@text.per_article
+@per_version
 def _best_candidate(article: Article) -> tuple[tuple, str]:
     """(score, phrase) of the best extracted candidate, ((-1,), "") when none is in the text.
     Per article: the keyphrase is chosen, then checked again after each fix of the same text."""
-    body = text.body(article)
     pool = sorted(_candidates(article))
-    fragments = _fragments(pool, french.tokens(body))
-    scored = sorted(((_with_fragment(keyphrase_score(article, p, body), p in fragments), p)
+    fragments = _fragments(pool, measure(article).body_tokens)
+    scored = sorted(((_with_fragment(keyphrase_score(article, p), p in fragments), p)
                      for p in pool), key=lambda sp: sp[0], reverse=True)
     return scored[0] if scored and scored[0][0][0] >= 0 else ((-1,), "")
 
 
-def _fragments(pool: list[str], body_tokens: list[str]) -> set[str]:
+def _fragments(pool: list[str], body_tokens: Sequence[str]) -> set[str]:
     """Candidates that only ever occur inside a longer candidate (« général de l’OTAN »
     inside « secrétaire général de l’OTAN »): the longer one names the thing."""
     toks = {p: french.token_tuple(p) for p in pool}
@@ -373,16 +373,16 @@ def _well_formed(value: str) -> bool:
     return bool(_ENDS_SENTENCE.search(value)) and _balanced(value)
 
 
-@text.per_article
+@per_version
 def _windows(article: Article) -> tuple[str, ...]:
     """Runs of 1–3 consecutive whole sentences, in reading order (per article: keyphrase
     scoring asks once per candidate)."""
-    sentences = text.sentence_tuple(article)
+    sentences = measure(article).sentences
     return tuple(dict.fromkeys(" ".join(sentences[i:j]) for i in range(len(sentences))
                                for j in range(i + 1, min(i + 4, len(sentences) + 1))))
 
 
-@text.per_article
+@per_version
 def _description_windows(article: Article) -> tuple[tuple[str, frozenset[str]], ...]:
     """(window, its words) for the windows a meta description could be, the keyphrase aside
     (``description_ok``)."""
@@ -402,7 +402,7 @@ def meta_description(article: Article, keyphrase: str, suggestion: str = "") -> 
         fitting = [w for w in windows if description_ok(w, phrase, low)]
         if fitting:
             return min(fitting, key=lambda w: ("«" in w or '"' in w, windows.index(w)))
-    first = text.first_paragraph(article) or article.title
+    first = measure(article).introduction or article.title
     return _cut_words(first, DESC_MAX - 1) + "…"
 
 

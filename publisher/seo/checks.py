@@ -39,12 +39,12 @@ quotes included), not the subheadings, which are not sentences.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
-from functools import lru_cache
-from typing import Callable
+from dataclasses import dataclass
+from typing import Callable, Sequence
 
+from ..measure import Measured, measure
 from ..models import Article, Check, RelatedPosts, SeoMeta
-from ..quality.memo import article_word_count, word_count
+from ..words import count_words
 from . import french, text
 from .rules import (DESC_MAX, DESC_MIN, EXCERPT_MAX_WORDS, FLESCH_GOOD, FLESCH_OK,
                     KEYPHRASE_DENSITY, KEYPHRASE_IN_DESCRIPTION, KEYPHRASE_MAX_WORDS,
@@ -56,19 +56,26 @@ from .plan import keyphrase_key
 from .width import title_width_px
 
 
-@dataclass
+@dataclass(frozen=True)
 class _Ctx:
+    """What every check reads: the article, its measures (counted once) and the metadata."""
+
     article: Article
+    measured: Measured
     seo: SeoMeta
     min_words: int
-    body: str = ""
-    sentences: list[str] = field(default_factory=list)
-    words: int = 0
 
-    def __post_init__(self) -> None:
-        self.body = text.body(self.article)
-        self.sentences = text.sentences(self.article)
-        self.words = article_word_count(self.article)
+    @property
+    def body(self) -> str:
+        return self.measured.body
+
+    @property
+    def sentences(self) -> tuple[str, ...]:
+        return self.measured.sentences
+
+    @property
+    def words(self) -> int:
+        return self.measured.words
 
 
 def _pct(part: int, whole: int) -> float:
@@ -207,7 +214,7 @@ def _tags_count(c: _Ctx) -> Check:
 
 
 def _excerpt_length(c: _Ctx) -> Check:
-    n = word_count(c.seo.excerpt)
+    n = count_words(c.seo.excerpt)
     status = "bad" if n == 0 else "good" if n <= EXCERPT_MAX_WORDS else "ok"
     return Check("excerpt_length", "Extrait", status,
                  f"{n} mots (max. {EXCERPT_MAX_WORDS}).")
@@ -216,7 +223,8 @@ def _excerpt_length(c: _Ctx) -> Check:
 # --- readability checks ---------------------------------------------------------------------
 
 def _subheading_distribution(c: _Ctx) -> Check:
-    stretches = [(h or "introduction", word_count(t)) for h, t in text.sections_text(c.article)]
+    stretches = [(h or "introduction", n)
+                 for (h, _), n in zip(c.measured.sections, c.measured.section_words)]
     longest_name, longest = max(stretches, key=lambda s: s[1])
     if len(stretches) == 1:
         status = "good" if longest <= SECTION_MAX else "bad"
@@ -229,7 +237,7 @@ def _subheading_distribution(c: _Ctx) -> Check:
 
 
 def _paragraph_length(c: _Ctx) -> Check:
-    sizes = [word_count(p) for p in text.paragraphs(c.article)] or [0]
+    sizes = c.measured.paragraph_words or (0,)
     longest = max(sizes)
     status = _band(longest, lambda w: w <= PARAGRAPH_MAX, lambda w: w <= PARAGRAPH_OK)
     over = sum(1 for w in sizes if w > PARAGRAPH_MAX)
@@ -238,12 +246,12 @@ def _paragraph_length(c: _Ctx) -> Check:
                  f"{PARAGRAPH_MAX} mots.")
 
 
-def long_sentences(sentences: list[str]) -> list[str]:
-    return [s for s in sentences if word_count(s) > LONG_SENTENCE]
+def long_sentences(sentences: Sequence[str]) -> list[str]:
+    return [s for s in sentences if count_words(s) > LONG_SENTENCE]
 
 
 def _sentence_length(c: _Ctx) -> Check:
-    n_long = len(long_sentences(c.sentences))
+    n_long = sum(1 for n in c.measured.sentence_words if n > LONG_SENTENCE)
     share = _pct(n_long, len(c.sentences))
     status = _band(share, lambda s: s <= SENTENCE_SHARE_GOOD, lambda s: s <= SENTENCE_SHARE_OK)
     return Check("sentence_length", "Longueur des phrases", status,
@@ -297,18 +305,12 @@ CHECK_IDS = (
 )
 
 
-def seo_checks(article: Article, seo: SeoMeta, *, min_words: int = 700) -> list[Check]:
-    """Every SEO and readability check, in a stable order."""
-    try:
-        return list(_run_checks(article, seo, min_words))
-    except TypeError:               # an Article or SeoMeta built with lists: no memo
-        return list(_run_checks.__wrapped__(article, seo, min_words))
-
-
-@lru_cache(maxsize=64)      # improve() and the pipeline check the same article and metadata again
-def _run_checks(article: Article, seo: SeoMeta, min_words: int) -> tuple[Check, ...]:
-    ctx = _Ctx(article, seo, min_words)
-    return tuple(check(ctx) for check in _CHECKS)
+def seo_checks(article: Article, seo: SeoMeta, *, min_words: int = 700,
+               measured: Measured | None = None) -> list[Check]:
+    """Every SEO and readability check, in a stable order. The checks read the article's
+    ``Measured`` value (given, or the one ``measure`` keeps for this article version)."""
+    ctx = _Ctx(article, measured or measure(article), seo, min_words)
+    return [check(ctx) for check in _CHECKS]
 
 
 def failing(checks: list[Check]) -> list[str]:

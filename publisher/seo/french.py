@@ -5,78 +5,38 @@ Everything here is a deterministic approximation tuned on news French; each help
 gets wrong. The word lists are ours (written for this project), modelled on the categories Yoast
 SEO supports for French (function words, transition words, periphrastic passive).
 
-The helpers are pure functions of a string, and the SEO stage asks them the same questions many
-times per article (every keyphrase candidate, every check, before and after each fix), so the
-costly ones keep a bounded memo keyed by that string (``functools.lru_cache``: thread-safe, the
-same answer as computing afresh). Those that return lists hand out a new list each time, so a
-caller may change it freely.
+Folding, tokens and sentences are defined once in ``publisher/words.py``; the article's own
+texts are measured once per version in ``publisher/measure.py``. The helpers here answer
+questions about words and short phrases (a keyphrase candidate, a tag, one sentence) that the
+SEO stage asks at every pass, so the costly ones keep a bounded memo keyed by that string
+(``functools.lru_cache``: thread-safe, the same answer as computing afresh). Those that return
+lists hand out a new list each time, so a caller may change it freely.
 """
 
 from __future__ import annotations
 
 import re
-import unicodedata
 from functools import lru_cache
 
-from ..quality.length import count_words, visible
+from .. import words as _words
+from ..words import normalize_spaces, visible
 
-# --- folding and tokens ---------------------------------------------------------------------
+# --- folding and tokens: defined in publisher/words.py, asked again here of short strings ---
 
-_APOSTROPHES = {"’": "'", "‘": "'", "`": "'", "´": "'", "ʼ": "'",
-                "\u00a0": " ", "\u202f": " ", "\u2009": " "}
-_LIGATURES = {"œ": "oe", "Œ": "OE", "æ": "ae", "Æ": "AE"}
-_TOKEN = re.compile(r"[^\W_]+")
-# Bounded memos, sized for about ten stories at once (a feed run's workers): one story folds
-# ~450 distinct strings and ~200 distinct words; older entries give way to newer ones.
+# Bounded memos of questions about words and short phrases (a keyphrase candidate, a tag, a
+# sentence) asked at every pass over an article.
 _TEXTS = 4096
 _WORDS = 16384
+_TOKEN = _words._TOKEN
 
-
-class _Marks(dict):
-    """code point → None for a combining mark (dropped by ``str.translate``), itself otherwise;
-    filled as characters are met, so folding is one C-level pass instead of a Python loop."""
-
-    def __missing__(self, code: int) -> int | None:
-        value = None if unicodedata.combining(chr(code)) else code
-        self[code] = value
-        return value
-
-
-_STRIP_MARKS = _Marks()
-
-
-def normalize_spaces(text: str) -> str:
-    """Typographic apostrophes → ', non-breaking spaces → space (case and accents kept)."""
-    # str.replace per character is an order of magnitude faster than str.translate with a
-    # dict on non-ASCII text; each character maps to one plain character, so order is moot
-    for char, plain in _APOSTROPHES.items():
-        if char in text:
-            text = text.replace(char, plain)
-    return text
-
-
-@lru_cache(maxsize=_TEXTS)
-def fold(text: str) -> str:
-    """Lowercase, accents and ligatures removed, apostrophes and spaces normalized: the form in
-    which « l’OTAN », « L'Otan » and « l'otan » compare equal."""
-    if text.isascii() and "`" not in text:     # nothing to normalize or strip
-        return text.lower()
-    text = normalize_spaces(text)
-    for lig, plain in _LIGATURES.items():
-        text = text.replace(lig, plain)
-    return unicodedata.normalize("NFKD", text).translate(_STRIP_MARKS).lower()
+fold = _words.fold
+token_tuple = _words.tokens                 # shared, immutable tuples (no copy: for hot loops)
+sentence_tuple = _words.sentences
 
 
 def tokens(text: str) -> list[str]:
-    """Folded word tokens; apostrophes and hyphens separate tokens (l’OTAN → l, otan), so an
-    elided article never hides the word behind it."""
+    """``token_tuple(text)`` as a new list a caller may change."""
     return list(token_tuple(text))
-
-
-@lru_cache(maxsize=_TEXTS)
-def token_tuple(text: str) -> tuple[str, ...]:
-    """``tokens(text)`` as a shared, immutable tuple (no copy: for hot loops)."""
-    return tuple(_TOKEN.findall(fold(visible(text))))
 
 
 def phrase_count(text_tokens: list[str], phrase: str) -> int:
@@ -144,42 +104,9 @@ def _content_words(phrase: str) -> tuple[str, ...]:
 
 # --- sentences ------------------------------------------------------------------------------
 
-_ABBREVIATIONS = frozenset(fold(a) for a in
-                           "M Mme Mmes Mlle MM Dr Pr St Ste Me etc cf av apr env n° No p pp "
-                           "vol chap éd J.-C Gal Gén Col Lt Cdt".split())
-_SENTENCE_END = re.compile(r"[.!?…]+(?:\s*[»”\")])?(?=\s+[«\"“(]?\s*[A-ZÀ-ÖØ-Þ0-9])")
-
-
-_SPACES = re.compile(r"\s+")
-
-
 def split_sentences(text: str) -> list[str]:
-    """Sentences of one paragraph. Splits after . ! ? … (and a closing » or ") when the next
-    word starts with a capital or a digit; not after « M. », « Mme », initials (« J. »)."""
+    """``words.sentences(text)`` as a new list a caller may change."""
     return list(sentence_tuple(text))
-
-
-@lru_cache(maxsize=_TEXTS)
-def sentence_tuple(text: str) -> tuple[str, ...]:
-    """``split_sentences(text)`` as a shared, immutable tuple (no copy: for hot loops)."""
-    text = _SPACES.sub(" ", visible(text)).strip()
-    sentences, start = [], 0
-    for match in _SENTENCE_END.finditer(text):
-        if _is_abbreviation(text[start:match.start()]):
-            continue
-        sentences.append(text[start:match.end()].strip())
-        start = match.end()
-    tail = text[start:].strip()
-    if tail:
-        sentences.append(tail)
-    return tuple(s for s in sentences if count_words(s))
-
-
-def _is_abbreviation(before: str) -> bool:
-    last = before.rsplit(" ", 1)[-1]
-    if len(last) == 1 and last.isupper():
-        return True                          # an initial: « Jens J. Stoltenberg »
-    return fold(last) in _ABBREVIATIONS
 
 
 # --- transition words -----------------------------------------------------------------------
@@ -314,7 +241,7 @@ def flesch_reading_ease(text_sentences: list[str]) -> float:
     return round(score, 1)
 
 
-_FLESCH_WORD = re.compile(r"\S*[^\W_]\S*")
+_FLESCH_WORD = _words._WORD        # a word as everywhere else: letters or digits between spaces
 
 
 @lru_cache(maxsize=_TEXTS)

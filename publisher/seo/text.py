@@ -1,9 +1,10 @@
-"""The parts of an Article the SEO checks look at, as plain visible text.
+"""The parts of an Article the SEO checks look at, as plain visible text, and keyphrase
+matching as Yoast SEO does it for French.
 
-Keyphrase scoring and the checks read the same article many times over (each candidate, each
-pass before and after a fix), so the views of an article are memoized per article (Articles are
-frozen, hashable values: an equal article gets the same answer) and the sentence index the
-keyphrase matching uses is memoized per text. Views that are lists come out as new lists.
+The article's texts are read from its ``Measured`` value (``publisher/measure.py``: computed
+once per article version, shared by the gate, the keyphrase choice, the checks and the fixes);
+the views that are lists come out as new lists. Matching memoizes only what it asks of short
+strings (a keyphrase's content words, one sentence's tokens) and the body's word index.
 """
 
 from __future__ import annotations
@@ -12,96 +13,43 @@ import functools
 import re
 import unicodedata
 
-from ..models import Article, Block
-from ..quality.length import visible
-from ..quality.memo import memo, per_article
+from ..measure import block_text, measure  # noqa: F401  (block_text: build.py reads it here)
+from ..models import Article
 from . import french
 
-_SPACES = re.compile(r"\s+")
-_SENTENCE_END = re.compile(r"[.!?…»\"]$")
-
-
-@memo(1024)
-def block_text(block: Block) -> str:
-    """A block as one paragraph of visible text (list items joined as sentences)."""
-    if block.kind == "list":
-        items = [_as_sentence(i) for i in block.items if i.strip()]
-        return _clean(" ".join([block.text, *items]) if block.text else " ".join(items))
-    return _clean(block.text)
-
-
-def _as_sentence(item: str) -> str:
-    item = item.strip()
-    return item if _SENTENCE_END.search(item) else item + "."
-
-
-def _clean(text: str) -> str:
-    return _SPACES.sub(" ", visible(text)).strip()
-
-
-@per_article
 def first_paragraph(article: Article) -> str:
     """Yoast's « introduction »: the first paragraph of the text."""
-    for block in article.intro:
-        text = block_text(block)
-        if text:
-            return text
-    return ""
+    return measure(article).introduction
 
 
 def paragraphs(article: Article) -> list[str]:
     """Every body paragraph in reading order: introduction, sections, conclusion."""
-    return list(_paragraphs(article))
-
-
-@per_article
-def _paragraphs(article: Article) -> tuple[str, ...]:
-    blocks = [*article.intro, *(b for s in article.all_sections for b in s.blocks)]
-    return tuple(t for t in (block_text(b) for b in blocks) if t)
+    return list(measure(article).paragraphs)
 
 
 def headings(article: Article) -> list[str]:
     """H2 and H3 subheadings, conclusion included."""
-    return list(_headings(article))
+    return list(measure(article).headings)
 
 
-@per_article
-def _headings(article: Article) -> tuple[str, ...]:
-    return tuple(_clean(s.heading) for s in article.all_sections if s.heading.strip())
-
-
-@per_article
 def body(article: Article) -> str:
     """What Yoast analyses as the text: paragraphs and subheadings, title excluded."""
-    parts = [block_text(b) for b in article.intro]
-    for section in article.all_sections:
-        parts.append(_clean(section.heading))
-        parts.extend(block_text(b) for b in section.blocks)
-    return "\n\n".join(p for p in parts if p)
+    return measure(article).body
 
 
 def sentences(article: Article) -> list[str]:
     """Sentences of the paragraphs (subheadings are not sentences)."""
-    return list(sentence_tuple(article))
+    return list(measure(article).sentences)
 
 
-@per_article
 def sentence_tuple(article: Article) -> tuple[str, ...]:
     """``sentences(article)`` as a shared, immutable tuple (no copy: for hot loops)."""
-    return tuple(s for p in _paragraphs(article) for s in french.sentence_tuple(p))
+    return measure(article).sentences
 
 
 def sections_text(article: Article) -> list[tuple[str, str]]:
     """(heading, text under it) with the introduction first under the heading ""."""
-    return list(_sections_text(article))
-
-
-@per_article
-def _sections_text(article: Article) -> tuple[tuple[str, str], ...]:
-    out = [("", " ".join(block_text(b) for b in article.intro))]
-    for section in article.all_sections:
-        out.append((_clean(section.heading), " ".join(block_text(b) for b in section.blocks)))
-    return tuple(out)
+    return list(measure(article).sections)
 
 
 # --- keyphrase matching, as Yoast SEO does it for a language with function words -----------
@@ -144,7 +92,7 @@ def reflects(heading: str, keyphrase: str) -> bool:
 
 def heading_share(article: Article, keyphrase: str) -> tuple[int, int]:
     """(subheadings reflecting the keyphrase, subheadings)."""
-    heads = _headings(article)
+    heads = measure(article).headings
     return sum(reflects(h, keyphrase) for h in heads), len(heads)
 
 
