@@ -104,9 +104,9 @@ site_option = click.option("--site", default=None,
                            help="The site of the sites file (PUBLISHER_SITES) to work on.")
 
 
-def _for_site(settings, site):
+def _for_site(settings, site, *, password: bool = True):
     from .sites import settings_for
-    return run(lambda: settings_for(settings, site))
+    return run(lambda: settings_for(settings, site, password=password))
 
 
 @click.group()
@@ -141,8 +141,8 @@ def draft(inputs, dry_run, out_dir, min_words, strict, status, date, image, imag
     same story give one article crediting each."""
     from . import api, output
     from .pipeline import Options
-    settings = _overrides(_for_site(_setup(verbose, env_file), site), transport,
-                          allow_insecure_http)
+    settings = _overrides(_for_site(_setup(verbose, env_file), site, password=not dry_run),
+                          transport, allow_insecure_http)
     options = Options(status=status or settings.default_status, date=date, strict=strict,
                       image=image, image_alt=image_alt, image_credit=image_credit,
                       category=category, seo_plugin=settings.seo_plugin)

@@ -62,12 +62,14 @@ class Site:
         """What the site is called in workflow IDs, queue partitions and stats."""
         return self.name
 
-    def settings(self, base: Settings, environ: dict | None = None) -> Settings:
-        """``base`` pointed at this site: its URL, login, category and status."""
+    def settings(self, base: Settings, environ: dict | None = None, *,
+                 password: bool = True) -> Settings:
+        """``base`` pointed at this site: its URL, login, category and status; its password
+        too unless ``password=False`` (a dry run talks to no WordPress)."""
         if self.implicit:
             return base
-        password = _password(self, base, environ)
-        return replace(base, wp_url=self.url, wp_username=self.user, wp_app_password=password,
+        secret = _password(self, base, environ) if password else ""
+        return replace(base, wp_url=self.url, wp_username=self.user, wp_app_password=secret,
                        default_category=self.category or base.default_category,
                        default_status=self.status or base.default_status)
 
@@ -186,11 +188,11 @@ def site_named(sites: list[Site], name: str | None) -> Site:
     return select(sites, name)[0]
 
 
-def settings_for(settings: Settings, name: str | None) -> Settings:
+def settings_for(settings: Settings, name: str | None, *, password: bool = True) -> Settings:
     """``settings`` pointed at the site called ``name`` (the WP_* site when there is no file)."""
     if not name and not settings.sites_file:
         return settings
-    return site_named(load_sites(settings), name).settings(settings)
+    return site_named(load_sites(settings), name).settings(settings, password=password)
 
 
 # --- opening a site: the one way every command (draft, push, feed, worker, doctor) does it ---
@@ -219,7 +221,7 @@ def open_site(settings: Settings, name: str | Site | None = None, *, shared=None
     Limits) puts its WordPress requests under the shared limit; ``connect=False`` (a dry run)
     or a site without WP_URL opens no client."""
     site = name if isinstance(name, Site) else site_named(load_sites(settings), name)
-    mine = site.settings(settings)
+    mine = site.settings(settings, password=connect)
     options = Options(status=mine.default_status, category=mine.default_category,
                       seo_plugin=mine.seo_plugin)
     if not connect or not mine.wordpress_configured:

@@ -129,3 +129,8 @@ def test_a_site_password_in_the_env_file_is_found_and_a_missing_one_named(
     assert missing.returncode == 2, missing.stderr[-3000:]
     assert "PARITY_WP_PASSWORD" in missing.stderr and "--env-file" in missing.stderr
     assert fake_llm.requests == [], "nothing is spent before the site is opened"
+    # A dry run talks to no WordPress: the site's category and status, no password needed.
+    dry = run(s["env"], tmp_path, "draft", "--site", "parity", "--dry-run", "--json", "-q",
+              "--out", str(tmp_path / "dry"), "--min-words", "150", s["page"])
+    assert dry.returncode == 0, dry.stderr[-3000:]
+    assert json.loads(dry.stdout.splitlines()[-1])["outcome"] == "dry_run"
