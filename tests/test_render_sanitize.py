@@ -70,7 +70,7 @@ HOSTILE = [
     ("<template><script>alert(1)</script></template>Rien", "Rien"),
     ("<textarea><script>alert(1)</script></textarea>Rien", "Rien"),
     # HTML reads <![CDATA[…> as a bogus comment: what follows is harmless text.
-    ("<![CDATA[<script>alert(1)</script>]]>Rien", "alert(1)&#93;&#93;&gt;Rien"),
+    ("<![CDATA[<script>alert(1)</script>]]>Rien", "alert(1)&#093;&#093;&gt;Rien"),
     ("<!-- <script>alert(1)</script> -->Rien", "Rien"),
     ("Texte &lt;script&gt;alert(1)&lt;/script&gt;", "Texte &lt;script&gt;alert(1)&lt;/script&gt;"),
     ("Un <unknown-tag foo=bar>inconnu</unknown-tag>", "Un inconnu"),

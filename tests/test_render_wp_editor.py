@@ -2,7 +2,7 @@
 the very scripts WordPress ships), run in headless Chromium: every block must validate, i.e.
 an editor opening the draft never sees "This block contains unexpected or invalid content",
 and re-saving must give back our markup (but for the entities that defuse shortcodes and
-bare URLs, ``&#91; &#93; &#58;``, which the editor saves back as the characters they stand for:
+bare URLs, ``&#091; &#093; &#058;``, which the editor saves back as the characters they stand for:
 ``as_saved``).
 
 The scripts load in dependency order from WordPress's script-loader-packages.php."""
@@ -96,7 +96,7 @@ def editor_roundtrip(editor, content: str) -> tuple[list, str]:
 
 def as_saved(content: str) -> str:
     """Our markup as the editor re-serializes it: the defusing entities decoded."""
-    return content.replace("&#91;", "[").replace("&#93;", "]").replace("&#58;", ":")
+    return content.replace("&#091;", "[").replace("&#093;", "]").replace("&#058;", ":")
 
 
 def test_wordpress_61_editor_validates_every_block(editor):

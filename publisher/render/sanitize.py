@@ -10,11 +10,13 @@ escaped (``&lt;script&gt;``), never live.
 
 WordPress itself expands two things in a post's text when it renders it, so both are defused
 here too (``_defuse``): shortcodes (``[embed]``, ``[video]``, ``[gallery]``…, any ``[name]``)
-have their brackets written as ``&#91;``/``&#93;``, which read the same and never run; and a
+have their brackets written as ``&#091;``/``&#093;``, which read the same and never run; and a
 URL alone in its paragraph (which WordPress would auto-embed: an iframe, a player, a request
 to that host) becomes a link when the link policy allows its host, else plain text without
-its scheme. Any other URL in the text has its colon written ``&#58;``, so no line of text can
-ever match WordPress's auto-embed patterns. Brackets in an ``href`` are percent-encoded.
+its scheme. Any other URL in the text has its colon written ``&#058;``, so no line of text can
+ever match WordPress's auto-embed patterns. Brackets in an ``href`` are percent-encoded. The
+entities have three digits because WordPress stores them so (kses pads them): what is pushed
+is what is stored.
 
 Link policies (``mode``), given the URLs of the sources:
     "host"   the link's host is one of the sources' hosts (``www.`` ignored)  ← default
@@ -199,8 +201,8 @@ def _defuse(html: str) -> str:
     """Brackets and URL colons of every text node as entities (tags are left alone)."""
     parts = _TAG_SPLIT.split(html)
     for i in range(0, len(parts), 2):       # even indexes: text between tags
-        text = parts[i].replace("[", "&#91;").replace("]", "&#93;")
-        parts[i] = _TEXT_URL.sub(r"\1&#58;//", text)
+        text = parts[i].replace("[", "&#091;").replace("]", "&#093;")
+        parts[i] = _TEXT_URL.sub(r"\1&#058;//", text)
     return "".join(parts)
 
 
