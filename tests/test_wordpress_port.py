@@ -68,4 +68,8 @@ def test_what_xmlrpc_cannot_do_is_said_not_probed(wp_site, tmp_path):
     with pytest.raises(Unsupported) as info:
         client.upload_media(str(image))
     assert info.value.reason == "unsupported" and "WP_TRANSPORT=rest" in str(info.value)
-    assert client_for(wp_site, "rest").supports_hash_lookup() is True
+    with pytest.raises(Unsupported):
+        client.search_published("budget", "id,link", 5)
+    rest = client_for(wp_site, "rest")
+    assert rest.supports_hash_lookup() is True
+    assert client.site_url == rest.site_url == wp_site.url + "/"

@@ -68,6 +68,10 @@ class WordPressClient:
     def root(self) -> str:
         return self.api.root
 
+    @property
+    def site_url(self) -> str:
+        return self.api.site_url
+
     def post_schema(self) -> dict:
         """``OPTIONS /wp/v2/posts``: registered meta keys and collection params."""
         if self._schema is None:

@@ -47,6 +47,7 @@ class WordPressPort(Protocol):
 
     transport: str                 # "rest" | "xmlrpc"
     warnings: list[str]            # from check_auth(): e.g. an administrator account
+    site_url: str                  # the site's front URL, with a trailing slash
 
     def check_auth(self) -> dict:
         """The current user (id, username, roles); AuthError/ForbiddenError with the fix."""
@@ -65,6 +66,11 @@ class WordPressPort(Protocol):
         ...
 
     def get_post(self, post_id: int) -> dict:
+        ...
+
+    def search_published(self, search: str, fields: str, per_page: int = 20) -> list[dict]:
+        """Published posts matching ``search``, most relevant first (Unsupported over
+        XML-RPC)."""
         ...
 
     def edit_link(self, post_id: int) -> str:

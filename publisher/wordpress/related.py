@@ -12,8 +12,8 @@ list other people's posts only there), serves two uses:
 
 The posts are ranked by the words their titles share with the story, WordPress's relevance
 order breaking ties; one whose title shares none is not offered (its keyphrase still counts).
-A failed request is a warning (``reason="search_failed"``), never a failed draft; a client
-without the method (XML-RPC) is ``reason="unsupported"``.
+A failed request is a warning (``reason="search_failed"``), never a failed draft; a transport
+that cannot search (XML-RPC raises Unsupported) is ``reason="unsupported"``.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from typing import Iterable
 
 from ..errors import NetworkError, WordPressError
 from ..models import RelatedPost, RelatedPosts
+from .port import Unsupported, WordPressPort
 from ..seo import french
 
 log = logging.getLogger(__name__)
@@ -35,18 +36,16 @@ FIELDS = "id,link,title," + ",".join(f"meta.{key}" for key in KEYPHRASE_META)
 _TAG = re.compile(r"<[^>]*>")
 
 
-def find_related(client, terms: str, story: Iterable[str] = ()) -> RelatedPosts:
+def find_related(client: WordPressPort, terms: str, story: Iterable[str] = ()) -> RelatedPosts:
     """The site's published posts matching ``terms``, the most related to ``story`` (the
     sources' titles and keyphrase) first."""
-    api = getattr(client, "api", None)
-    site = getattr(api, "site_url", "") or ""
-    search = getattr(client, "search_published", None)
-    if search is None:
-        return RelatedPosts(site_url=site, reason="unsupported")
+    site = client.site_url
     if not terms.strip():
         return RelatedPosts(site_url=site, reason="")
     try:
-        found = search(terms, FIELDS, PER_PAGE)
+        found = client.search_published(terms, FIELDS, PER_PAGE)
+    except Unsupported:                 # XML-RPC: said, not a failure
+        return RelatedPosts(site_url=site, reason="unsupported")
     except (WordPressError, NetworkError) as err:
         log.warning("related posts not searched: %s", err)
         # The report is French: the status or the named reason, the whole message in the log.

@@ -165,11 +165,20 @@ class XmlRpcClient:
     def find_by_source_hash(self, source_hash: str) -> dict | None:
         return None                    # see supports_hash_lookup: callers use their records
 
+    @property
+    def site_url(self) -> str:
+        return self.url[: -len("xmlrpc.php")]
+
     def category_names(self) -> list[str]:
         return sorted(self._terms("category").values())
 
+    def search_published(self, search: str, fields: str, per_page: int = 20) -> list[dict]:
+        raise Unsupported("the XML-RPC transport cannot search the site's published posts "
+                          "(related posts, keyphrases in use): use WP_TRANSPORT=rest",
+                          url=redact(self.url))
+
     def edit_link(self, post_id: int) -> str:
-        return f"{self.url[: -len('xmlrpc.php')]}wp-admin/post.php?post={int(post_id)}&action=edit"
+        return f"{self.site_url}wp-admin/post.php?post={int(post_id)}&action=edit"
 
     def upload_media(self, path_or_url: str, alt: str = "", credit: str = "") -> int:
         raise Unsupported("the XML-RPC transport does not upload media: add the image in "
@@ -298,7 +307,7 @@ class XmlRpcClient:
         if draft.slug and stored["slug"] and stored["slug"] != draft.slug:
             warnings.append(f"slug {draft.slug!r} is taken: WordPress renamed it "
                             f"{stored['slug']!r}")
-        site = self.url[: -len("xmlrpc.php")]
+        site = self.site_url
         return PostResult(id=post_id, status=stored["status"], slug=stored["slug"],
                           link=stored["link"] or f"{site}?p={post_id}",
                           edit_link=self.edit_link(post_id),
