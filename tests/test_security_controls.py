@@ -156,3 +156,12 @@ def test_a_servers_error_text_is_printed_without_its_escapes(tmp_path):
     assert_clean(human.stdout + human.stderr)
     assert_clean(as_json.stdout + as_json.stderr)
     assert json.loads(as_json.stdout)["outcome"] == "failed"
+
+
+def test_the_renderer_strips_them_from_any_html_it_is_given():
+    """The last gate before WordPress (a hand-edited folder's content goes through it too)."""
+    from publisher.render.sanitize import clean_document, clean_inline, clean_text
+    doc = (f"<!-- wp:paragraph -->\n<p>Texte{POISON} {FRENCH}</p>\n<!-- /wp:paragraph -->")
+    for out in (clean_document(doc), clean_inline(f"a{POISON}b"), clean_text(f"T{POISON}")):
+        assert_clean(out)
+    assert FRENCH.replace("\u00a0", "&nbsp;") in clean_document(doc)    # nh3 writes NBSP so

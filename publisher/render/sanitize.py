@@ -42,6 +42,8 @@ from urllib.parse import quote, urlsplit
 
 import nh3
 
+from ..textsafe import safe_text
+
 LinkMode = Literal["host", "exact", "none", "any"]
 
 INLINE_TAGS = frozenset({"strong", "em", "b", "i", "a", "br"})
@@ -172,7 +174,7 @@ def clean_inline(html: str, allowed_links: Iterable[str] = (), *,
     newline inside a Gutenberg paragraph is not a line break, ``<br>`` is). Shortcodes and
     bare URLs are defused (see the module docstring).
     """
-    html = html.replace(_OPEN, "").replace(_CLOSE, "")
+    html = _untrusted(html)
     policy = LinkPolicy(allowed_links, mode)
     # Spaces again after nh3: removed tags leave double spaces.
     out = _SPACES.sub(" ", _nh3(_SPACES.sub(" ", html), INLINE_TAGS, policy)).strip()
@@ -183,8 +185,14 @@ def clean_inline(html: str, allowed_links: Iterable[str] = (), *,
 def clean_text(html: str) -> str:
     """Text only (headings, labels): every tag dropped, script-like contents removed, escaped,
     shortcodes and URLs defused."""
-    html = html.replace(_OPEN, "").replace(_CLOSE, "")
+    html = _untrusted(html)
     return _defuse(_SPACES.sub(" ", _nh3(html, (), LinkPolicy(mode="none"))).strip())
+
+
+def _untrusted(html: str) -> str:
+    """Input without our placeholder characters, nor terminal escapes, bidi overrides and
+    zero-width characters (a hand-edited folder reaches WordPress through here too)."""
+    return safe_text(html).replace(_OPEN, "").replace(_CLOSE, "")
 
 
 def _bare_url(url_html: str, policy: LinkPolicy) -> str:
@@ -244,7 +252,7 @@ def _to_placeholders(html: str) -> tuple[str, list[tuple[str, str, dict]]]:
         found.append(parsed)
         return f"{_OPEN}{len(found) - 1}{_CLOSE}"
 
-    html = html.replace(_OPEN, "").replace(_CLOSE, "")
+    html = _untrusted(html)
     return _COMMENT.sub(swap, html), found
 
 
