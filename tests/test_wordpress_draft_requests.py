@@ -28,17 +28,21 @@ def test_a_draft_asks_each_thing_of_wordpress_once(llm_env, wp_site, tmp_path, s
         assert outcome.kind == "drafted", outcome
         # two source-hash lookups: before any token, and again just before the create (another
         # run may have drafted these sources during the LLM's minute)
-        assert proxy.count("GET", "/wp/v2/posts") == 2, sent
+        assert proxy.count("GET", "publisher_source_hash=") == 2, sent
+        # and one search for the site's related posts (internal links, keyphrase reuse)
+        assert proxy.count("GET", "search=") == 1, sent
+        assert proxy.count("GET", "/wp/v2/posts") == 3, sent
         assert proxy.count("GET", "/wp/v2/categories") == 1, sent   # the listing gave the id
         assert proxy.count("POST", "/wp/v2/tags") == 0, sent     # new tags: one batch at most
         assert proxy.count("POST", "/batch/v1") <= 1, sent
         assert proxy.count("POST", "/wp/v2/posts") == 1, sent
-        # site page, users/me, categories, posts schema, 2 hash lookups, tags, batch, create
-        assert len(sent) <= 9, sent
+        # site page, users/me, categories, posts schema, 2 hash lookups, related search, tags,
+        # batch, create
+        assert len(sent) <= 10, sent
         # --update: the one lookup finds the post, which is rewritten, not created again.
         before = len(proxy.requests)
         again = api.draft(api.DraftRequest(inputs=(str(seed),), update=True), settings)
         sent = proxy.requests[before:]
         assert again.kind == "drafted" and again.post.id == outcome.post.id and again.post.reused
-        assert sum(1 for m, p in sent if m == "GET" and "/wp/v2/posts" in p) == 1, sent
+        assert sum(1 for m, p in sent if m == "GET" and "publisher_source_hash=" in p) == 1, sent
         assert not any(m == "POST" and p.rstrip("/").endswith("/wp/v2/posts") for m, p in sent)
