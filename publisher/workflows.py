@@ -329,9 +329,8 @@ def _push_tx(story_id: str, draft: Draft, status: str, site: str = "") -> PostRe
             else client.create_post(draft, status=status))
     crash_point("after_post_created")
     post = _file_under_author(rt, site, post)
-    rt.datasource.sql_session().execute(
-        _post_upsert(rt.store.dialect, rt.site_settings(site).wp_url, story_id,
-                     draft.source_hash, post))
+    rt.store.record_post(rt.site_settings(site).wp_url, story_id, draft.source_hash, post,
+                         within=rt.datasource.sql_session())
     return post
 
 
@@ -347,17 +346,6 @@ def _file_under_author(rt: Runtime, site: str, post: PostResult) -> PostResult:
         log.warning("site %s: post %s left under its creator: %s", site, post.id, err)
         return post
     return file_under_author(rt.client_for(site), post, author_id, site)
-
-
-def _post_upsert(dialect: str, site: str, story_id: str, source_hash: str, post: PostResult):
-    """Store.record_post's statement, to run inside the step's own transaction."""
-    from .state.db import _dialect_insert, now, posts
-    values = dict(site=site.rstrip("/"), post_id=post.id, story_id=story_id,
-                  source_hash=source_hash, link=post.link, edit_link=post.edit_link,
-                  status=post.status, slug=post.slug, created_at=now())
-    stmt = _dialect_insert(dialect)(posts).values(**values)
-    changes = {c: stmt.excluded[c] for c in values if c not in ("site", "post_id", "created_at")}
-    return stmt.on_conflict_do_update(index_elements=["site", "post_id"], set_=changes)
 
 
 @DBOS.step(name="outcome")
@@ -463,6 +451,10 @@ class Engine:
         rows = DBOS.list_workflows(status=["ENQUEUED", "PENDING"], name="publisher.story",
                                    load_input=False, load_output=False)
         return [r.workflow_id for r in rows]
+
+    def running(self, story_id: str) -> bool:
+        """Whether a workflow of this story is still queued or running somewhere."""
+        return any(r.status not in TERMINAL for r in self.story_workflows(story_id))
 
     def story_workflows(self, story_id: str) -> list:
         return DBOS.list_workflows(workflow_id_prefix=f"story-{story_id}-",

@@ -111,3 +111,16 @@ def test_abandoning_by_hand_and_the_counts_for_stats(store):
     assert retries.due(store, "alpha") == []
     rows = {(r["status"], r["reason"]): r["count"] for r in q.stories_by_status(store, "alpha")}
     assert rows == {("abandoned", "llm_unavailable"): 1, ("drafted", ""): 1}
+
+
+def test_a_claim_whose_run_died_before_queuing_is_due_again_after_an_hour(store):
+    from sqlalchemy import update
+    from publisher.state.db import stories
+    retries.note(store, "s6", "failed", "llm_unavailable", settings=settings(
+        PUBLISHER_RETRY_BACKOFF="0"))
+    assert retries.claim(store, "s6")
+    assert retries.due(store) == []                     # claimed just now: its run queues it
+    with store.engine.begin() as conn:                  # …an hour and more ago, and it died
+        conn.execute(update(stories).values(updated_at="2000-01-01T00:00:00.000000Z"))
+    assert retries.due(store) == ["s6"]
+    assert retries.claim(store, "s6") and not retries.claim(store, "s6")

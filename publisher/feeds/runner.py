@@ -685,6 +685,8 @@ class _Run:
     def _retry_jobs(self, story: str) -> list[tuple[Any, list[FeedItem]]]:
         """The story's last workflow input as a new attempt; or, when its page could not be
         read, its feed items extracted again."""
+        if self.engine.running(story):
+            return []                       # an earlier attempt is still queued or running
         job = self.engine.last_job(story)
         if job is not None:
             if job.site != self.site:
@@ -712,10 +714,7 @@ def _unique(sources: list[Source]) -> list[Source]:
 
 def items_for_story(store, story_id: str) -> list[FeedItem]:
     """The feed items recorded under ``story_id`` (for retrying a failed extraction)."""
-    from sqlalchemy import select
-    from ..state.db import feed_items
-    rows = store._all(select(feed_items).where(feed_items.c.story_id == story_id)
-                      .order_by(feed_items.c.id))
+    rows = store.items_of_story(story_id)
     return [FeedItem(guid=r["guid"], link=r["link"], title=r["title"],
                      published=r["published"], feed_url=r["feed_url"]) for r in rows]
 

@@ -238,13 +238,16 @@ class Store:
                 keep: Sequence[str] = ()) -> None:
         """Insert, or update the row with the same ``keys`` (leaving ``keep`` columns as they
         were). ON CONFLICT has the same spelling in SQLite and PostgreSQL."""
+        with self.engine.begin() as conn:
+            conn.execute(self._upsert_stmt(table, keys, values, keep))
+
+    def _upsert_stmt(self, table: Table, keys: Sequence[str], values: dict[str, Any],
+                     keep: Sequence[str] = ()):
         values = self._clean(values)
         stmt = _dialect_insert(self.dialect)(table).values(**values)
         changes = {c: stmt.excluded[c] for c in values if c not in keys and c not in keep}
-        stmt = (stmt.on_conflict_do_update(index_elements=list(keys), set_=changes) if changes
+        return (stmt.on_conflict_do_update(index_elements=list(keys), set_=changes) if changes
                 else stmt.on_conflict_do_nothing(index_elements=list(keys)))
-        with self.engine.begin() as conn:
-            conn.execute(stmt)
 
     def record_llm_call(self, usage: Usage, story_id: str = "", site: str = "") -> int:
         return self._insert(
@@ -282,12 +285,20 @@ class Store:
             edit_link=post.edit_link if post else "", link=post.link if post else "",
             created_at=now(), **_site(site))
 
-    def record_post(self, site: str, story_id: str, source_hash: str, post: PostResult) -> None:
-        """Remember a WordPress post; the same (site, post id) again updates it (reused post)."""
-        self._upsert(posts, ("site", "post_id"), dict(
+    def record_post(self, site: str, story_id: str, source_hash: str, post: PostResult,
+                    *, within=None) -> None:
+        """Remember a WordPress post; the same (site, post id) again updates it (reused post).
+        ``within``: a connection or session whose transaction the caller holds (the workflow
+        engine's push step records the post in the transaction that records the step)."""
+        stmt = self._upsert_stmt(posts, ("site", "post_id"), dict(
             site=site.rstrip("/"), post_id=post.id, story_id=story_id, source_hash=source_hash,
             link=post.link, edit_link=post.edit_link, status=post.status, slug=post.slug,
             created_at=now()), keep=("created_at",))
+        if within is not None:
+            within.execute(stmt)
+            return
+        with self.engine.begin() as conn:
+            conn.execute(stmt)
 
     def mark_source(self, story_id: str, url: str, source_hash: str, title: str) -> None:
         self._upsert(sources, ("story_id",), dict(
@@ -382,6 +393,11 @@ class Store:
 
     def feed_status(self, url: str) -> dict[str, Any] | None:
         return self._one(select(feeds).where(feeds.c.url == url))
+
+    def items_of_story(self, story_id: str) -> list[dict[str, Any]]:
+        """The feed items recorded under ``story_id``, in the order they were seen."""
+        return self._all(select(feed_items).where(feed_items.c.story_id == story_id)
+                         .order_by(feed_items.c.id))
 
     def item_seen(self, feed_url: str, guid: str) -> bool:
         row = self._one(select(feed_items.c.id).where(feed_items.c.feed_url == feed_url,

@@ -23,6 +23,9 @@ from ..errors import CONFIG, CONTENT, failure_class
 from .db import Store, now, stories
 
 RETRYING, QUEUED, ABANDONED = "retrying", "queued", "abandoned"
+# A claim older than this whose story has no workflow still running was lost (its run died
+# between the claim and the queue): the story is due again.
+STALE_CLAIM = 3600.0
 
 
 def backoff(attempts: int, first: float, longest: float) -> float:
@@ -69,11 +72,21 @@ def standing(store: Store, story_id: str) -> dict[str, Any] | None:
 
 
 def due(store: Store, site: str = "default") -> list[str]:
-    """Stories of ``site`` whose next attempt is due now, oldest first."""
+    """Stories of ``site`` whose next attempt is due now, oldest first; and stories claimed
+    so long ago that the run which claimed them must have died before queuing them."""
     c = stories.c
     return [r["story_id"] for r in store._all(
-        select(c.story_id).where(c.status == RETRYING, c.next_attempt <= now(),
-                                 c.site == (site or "default")).order_by(c.next_attempt))]
+        select(c.story_id).where(_claimable(), c.site == (site or "default"))
+        .order_by(c.next_attempt))]
+
+
+def _claimable():
+    from sqlalchemy import and_, or_
+    c = stories.c
+    stale = (datetime.now(timezone.utc) - timedelta(seconds=STALE_CLAIM)).strftime(
+        "%Y-%m-%dT%H:%M:%S.%fZ")
+    return or_(and_(c.status == RETRYING, c.next_attempt <= now()),
+               and_(c.status == QUEUED, c.updated_at <= stale))
 
 
 def waiting(store: Store, site: str = "default") -> list[str]:
@@ -94,10 +107,9 @@ def is_abandoned(store: Store, story_id: str, *, by_hand_only: bool = False) -> 
 
 
 def claim(store: Store, story_id: str) -> bool:
-    """Mark a retrying story as queued; False when another run claimed it first."""
+    """Mark a due story as queued; False when another run claimed it first."""
     with store.engine.begin() as conn:
-        done = conn.execute(update(stories).where(stories.c.story_id == story_id,
-                                                  stories.c.status == RETRYING)
+        done = conn.execute(update(stories).where(stories.c.story_id == story_id, _claimable())
                             .values(status=QUEUED, next_attempt="", updated_at=now()))
     return done.rowcount == 1
 
