@@ -17,7 +17,7 @@ import functools
 import re
 import weakref
 from dataclasses import dataclass
-from typing import Callable, TypeVar
+from typing import Callable, Hashable, TypeVar
 
 from .models import Article, Block
 from .words import count_words, sentences, tokens, visible
@@ -42,9 +42,21 @@ class Measured:
     under_headings: tuple[int, ...]             # words under each of article.all_sections
     body: str                                   # paragraphs and subheadings, as Yoast reads it
     body_words: int                             # words of ``body`` (quotes' credits out)
-    body_tokens: tuple[str, ...]                # folded tokens of ``body``
-    sentences: tuple[str, ...]
-    sentence_words: tuple[int, ...]
+
+    # The SEO stage's readings, computed on first use (still once per version): the gate
+    # measures every answer and repair, most of which the SEO stage never sees.
+    @functools.cached_property
+    def body_tokens(self) -> tuple[str, ...]:
+        """Folded tokens of ``body``."""
+        return tokens(self.body)
+
+    @functools.cached_property
+    def sentences(self) -> tuple[str, ...]:
+        return tuple(s for p in self.paragraphs for s in sentences(p))
+
+    @functools.cached_property
+    def sentence_words(self) -> tuple[int, ...]:
+        return tuple(map(count_words, self.sentences))
 
 
 def block_text(block: Block) -> str:
@@ -80,14 +92,12 @@ def _compute(article: Article) -> Measured:
         words += count_words(heading) + under[-1]
     sizes = tuple(map(count_words, paragraphs))
     body = "\n\n".join(p for p in parts if p)
-    said = tuple(s for p in paragraphs for s in sentences(p))
     return Measured(
         words=words, introduction=next((t for t, _ in intro if t), ""),
         paragraphs=tuple(paragraphs), paragraph_words=sizes,
         headings=tuple(h for h, _ in sections[1:] if h), sections=tuple(sections),
         section_words=tuple(count_words(t) for _, t in sections), under_headings=tuple(under),
-        body=body, body_words=sum(sizes) + sum(count_words(h) for h, _ in sections[1:]),
-        body_tokens=tokens(body), sentences=said, sentence_words=tuple(map(count_words, said)))
+        body=body, body_words=sum(sizes) + sum(count_words(h) for h, _ in sections[1:]))
 
 
 # id(article) → (a weak reference to it, its measures, what was derived from it): an entry
@@ -119,6 +129,20 @@ def measure(article: Article) -> Measured:
 
 
 _T = TypeVar("_T")
+
+
+def remember(article: Article, key: Hashable, compute: Callable[[], _T]) -> _T:
+    """``compute()``, once per article object and ``key`` (a stage's reading of this version
+    with some other value, e.g. the SEO checks with one SeoMeta); computed afresh when ``key``
+    cannot be hashed (a value built with lists)."""
+    derived = _entry(article)[2]
+    try:
+        if key in derived:
+            return derived[key]
+    except TypeError:
+        return compute()
+    derived[key] = value = compute()
+    return value
 
 
 def per_version(fn: Callable[[Article], _T]) -> Callable[[Article], _T]:

@@ -44,6 +44,7 @@ def visible(text: str) -> str:
     return _TAG.sub(" ", text)
 
 
+@lru_cache(maxsize=4096)        # a block a repair left alone is counted once, not per version
 def count_words(text: str) -> int:
     return len(_WORD.findall(visible(text)))
 

@@ -12,8 +12,10 @@ import pytest
 
 from publisher import measure as measure_module
 from publisher import words
-from publisher.measure import block_text, measure
+from publisher.measure import block_text, measure, remember
 from publisher.models import Article, Block, Section
+from publisher.seo.build import build_seo
+from publisher.seo.checks import CHECK_IDS, seo_checks
 from publisher.sources.clean import clean_text
 from publisher.writer.write import article_from_json
 from tests.support.fakellm import scripted_article
@@ -110,3 +112,25 @@ def test_an_article_built_with_lists_is_measured_like_the_same_with_tuples():
     listed = replace(article, intro=list(article.intro),
                      sections=[replace(s, blocks=list(s.blocks)) for s in article.sections])
     assert measure(listed) == measure(article)
+
+
+def test_a_reading_of_a_version_is_kept_with_it_and_nowhere_else():
+    article, calls = mixed_article(), []
+
+    def compute() -> int:
+        calls.append(1)
+        return len(calls)
+
+    assert remember(article, ("reading", 1), compute) == 1
+    assert remember(article, ("reading", 1), compute) == 1          # the same version: kept
+    assert remember(article, ("reading", [1]), compute) == 2        # unhashable: computed
+    assert remember(replace(article, title="Autre"), ("reading", 1), compute) == 3
+
+
+def test_checks_kept_for_a_version_come_out_as_a_new_list_each_time():
+    article = seed_article(SEEDS[0])
+    seo = build_seo(article)
+    first = seo_checks(article, seo)
+    first.clear()
+    assert seo_checks(article, seo) == seo_checks(replace(article, title=article.title), seo)
+    assert len(seo_checks(article, seo)) == len(CHECK_IDS)

@@ -42,7 +42,7 @@ import re
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
-from ..measure import Measured, measure
+from ..measure import Measured, measure, remember
 from ..models import Article, Check, RelatedPosts, SeoMeta
 from ..words import count_words
 from . import french, text
@@ -309,8 +309,12 @@ def seo_checks(article: Article, seo: SeoMeta, *, min_words: int = 700,
                measured: Measured | None = None) -> list[Check]:
     """Every SEO and readability check, in a stable order. The checks read the article's
     ``Measured`` value (given, or the one ``measure`` keeps for this article version)."""
-    ctx = _Ctx(article, measured or measure(article), seo, min_words)
-    return [check(ctx) for check in _CHECKS]
+    def run() -> tuple[Check, ...]:
+        ctx = _Ctx(article, measured or measure(article), seo, min_words)
+        return tuple(check(ctx) for check in _CHECKS)
+
+    # improve() and the pipeline check the same version with the same metadata again
+    return list(remember(article, (seo_checks, seo, min_words), run))
 
 
 def failing(checks: list[Check]) -> list[str]:
