@@ -102,6 +102,9 @@ def _blocks(article: Article):
 # Two paragraphs sharing this much of their word triples are one paragraph said twice (a
 # model looping rewords a word or two, or cuts the copy short).
 NEAR_DUPLICATE = 0.8
+# Not words.sentences: this one cuts the raw text (inline markup kept) so that the paragraph can
+# be put back together without its repeated sentences; a cut after « M. » only risks keeping a
+# copy, never dropping a sentence said once.
 _SENTENCE = re.compile(r"(?<=[.!?…])\s+(?=[«\"“A-ZÀ-ÖØ-Þ0-9])")
 MIN_REPEATED_SENTENCE_WORDS = 6
 
