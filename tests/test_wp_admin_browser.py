@@ -1,4 +1,5 @@
-"""An editor opens a publisher draft in wp-admin (real Chromium) and sees the report box."""
+"""An editor opens a publisher draft in wp-admin (real Chromium) and sees the summary box and
+the publisher panel."""
 
 from __future__ import annotations
 
@@ -78,15 +79,21 @@ def test_editor_sees_the_publisher_report_in_the_block_editor(wp_site, browser, 
     log_in(page, wp_site, "editor")
     open_in_block_editor(page, wp_site, post_id)
 
-    box = page.locator(".edit-post-meta-boxes-area #publisher-report")
+    # The old 2,900 px report under the article is now a few lines in the sidebar; the detail
+    # is in the publisher panel (tests/test_editor_panel_browser.py covers it in full).
+    box = page.locator("#publisher-report")
     box.scroll_into_view_if_needed(timeout=30_000)
     assert box.is_visible()
-    assert "publisher — rapport" in box.locator("h2").first.inner_text()
     text = box.inner_text()
-    assert "Le chiffre de 40 % n'apparaît pas dans la source" in text
-    assert "Longueur minimale : OK — 812 mots sur 700" in text
-    assert "Expression clé dans l'introduction : À vérifier" in text
     assert "Longueur : 812 mots (objectif : 700)" in text
+    assert "Faits à vérifier : 1" in text
+    assert "Vérification non confirmée" in text
+    assert not any(word in text for word in (" good", " bad", "tokens_in", "{"))  # French, no JSON
+    panel = page.locator(".publisher-panel")
+    panel.wait_for(state="visible", timeout=30_000)
+    warnings = page.locator(".publisher-warnings").inner_text()
+    assert "Le chiffre de 40 % n'apparaît pas dans la source" in warnings
+    assert "Expression clé dans l'introduction" in page.locator(".publisher-checks").inner_text()
     page.screenshot(path=str(tmp_path / "publisher-report.png"), full_page=True)
     assert (tmp_path / "publisher-report.png").stat().st_size > 0
     page.close()
