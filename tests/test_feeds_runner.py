@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 import click
 import pytest
 
-from publisher.cli_feeds import every_to_cron, feed_urls, parse_since
+from publisher.cli.feeds import every_to_cron, feed_urls, parse_since
 from publisher.errors import ConfigError
 from publisher.feeds.fetch import FeedItem, FeedResult
 from publisher.feeds.group import group_id

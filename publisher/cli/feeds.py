@@ -1,19 +1,24 @@
-"""Feed commands: ``feed`` (one run, for cron), ``watch`` (a service), ``retry``, and the
-scale-out ones: ``worker`` (drafts from the shared queue), ``stats``.
+"""Feed commands: ``feed`` (one run, for cron), ``watch`` (a service), ``retry``,
+``history`` (what was done), and the scale-out ones: ``worker`` (drafts from the shared
+queue), ``stats``.
 
-Each parses its options and calls ``publisher.feeds.runner``; the workflow engine is imported
-only inside the commands, so ``publisher --help`` stays fast.
+Each parses its options and calls ``publisher.feeds.runner`` (or the store).
 """
 
 from __future__ import annotations
 
+import logging
 import re
 import sys
 from datetime import datetime, timedelta, timezone
 
 import click
 
-from .output import echo, echo_json
+# late imports: the runner, the workflow engine and the store are imported inside the
+# commands, so that `publisher --help` and a wrong option answer at once.
+
+from ..output import echo, echo_json
+from .common import run, setup, site_option, with_common
 
 _AGO = re.compile(r"^(\d+)\s*([mhdw])$")
 _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
@@ -37,7 +42,7 @@ def parse_since(value: str | None) -> datetime | None:
 def feed_urls(urls: tuple[str, ...], feeds_file: str | None) -> list[str]:
     """URLs given on the command line; an argument that is a file is a feeds file."""
     from pathlib import Path
-    from .feeds.runner import read_feed_list
+    from ..feeds.runner import read_feed_list
     found: list[str] = []
     for arg in urls:
         is_url = arg.lower().startswith(("http://", "https://"))
@@ -67,12 +72,15 @@ class Lines:
         reason = result.reason or ""
         echo(f"{result.kind:13} {reason:16} {result.title[:70]}  {where}".rstrip())
 
+    def clear(self) -> None:
+        pass                            # plain lines: nothing drawn to erase
+
 
 def _progress(as_json: bool, progress: bool | None):
     """The terminal's status line (progress.Display: stage, stories done, elapsed time, log
     lines and edit links above it), or plain lines for cron, or nothing for --json."""
-    from .feeds.runner import Progress
-    from .progress import Display
+    from ..feeds.runner import Progress
+    from ..progress import Display
     if as_json:
         return Progress()
     if progress is None:
@@ -85,8 +93,7 @@ def _run_with(progress, fn):
     try:
         return run(fn)
     finally:
-        if hasattr(progress, "clear"):
-            progress.clear()
+        progress.clear()
 
 
 def _finish(summary, as_json: bool, command: str) -> None:
@@ -95,25 +102,6 @@ def _finish(summary, as_json: bool, command: str) -> None:
     else:
         echo(summary.line(command))
     sys.exit(summary.exit_code)
-
-
-def with_common(f):
-    """--env-file and -v, as on every command (cli.py imports this module, so its own helper
-    can't be imported here at load time)."""
-    f = click.option("-v", "--verbose", count=True,
-                     help="-v: one line per HTTP/LLM call; -vv: debug.")(f)
-    return click.option("--env-file", type=click.Path(dir_okay=False), default=None,
-                        help="Settings file (default: .env in the current folder).")(f)
-
-
-def _setup(verbose: int, env_file: str | None):
-    from .cli import _setup as setup
-    return setup(verbose, env_file)
-
-
-def run(fn):
-    from .cli import run as run_
-    return run_(fn)
 
 
 run_options = [
@@ -154,8 +142,8 @@ def feed(urls, feeds_file, limit, since, enqueue, dry_run, concurrency, min_word
 
     Exit 0 all good, 1 some feed or item failed, 2 configuration error. Safe to run from
     cron, even when two runs overlap."""
-    from .feeds.runner import RunOptions, run_feeds
-    settings = _setup(verbose, env_file)
+    from ..feeds.runner import RunOptions, run_feeds
+    settings = setup(verbose, env_file)
     options = RunOptions(limit=limit, since=parse_since(since), concurrency=concurrency,
                          min_words=min_words, site=site, enqueue=enqueue, dry_run=dry_run)
     shown = _progress(as_json, progress)
@@ -174,8 +162,8 @@ def retry(abandon_id, concurrency, min_words, as_json, progress, site, env_file,
     re-read, drafts not duplicated), even those abandoned by rule (a 404 page now back);
     those abandoned with --abandon are left alone. Feed and watch runs retry failed stories
     by themselves once their wait is over."""
-    from .feeds.runner import RunOptions, abandon_story, retry_failed
-    settings = _setup(verbose, env_file)
+    from ..feeds.runner import RunOptions, abandon_story, retry_failed
+    settings = setup(verbose, env_file)
     if abandon_id:
         row = run(lambda: abandon_story(settings, abandon_id))
         if as_json:
@@ -206,9 +194,8 @@ def watch(urls, feeds_file, every, cron_expr, concurrency, min_words, site, enqu
           verbose):
     """Poll the feeds on a schedule until stopped (Ctrl-C or SIGTERM); unfinished items are
     resumed at start."""
-    from .feeds.runner import RunOptions, watch_feeds
-    import logging
-    settings = _setup(max(verbose, 1), env_file)
+    from ..feeds.runner import RunOptions, watch_feeds
+    settings = setup(max(verbose, 1), env_file)
     logging.getLogger("dbos").setLevel(logging.WARNING)
     schedule = run(lambda: watch_schedule(every, cron_expr))
     options = RunOptions(concurrency=concurrency, min_words=min_words, site=site,
@@ -219,8 +206,8 @@ def watch(urls, feeds_file, every, cron_expr, concurrency, min_words, site, enqu
 def watch_schedule(every: str, cron_expr: str | None) -> str:
     """--cron (checked by croniter) or --every, as the engine's cron; a ConfigError (one line,
     exit 2) when neither can be read, so a service manager does not restart it in a loop."""
-    from .errors import ConfigError
-    from .feeds.runner import check_schedule
+    from ..errors import ConfigError
+    from ..feeds.runner import check_schedule
     if cron_expr:
         return check_schedule(cron_expr)
     try:
@@ -254,13 +241,54 @@ def worker(worker_id, concurrency, env_file, verbose):
     """Draft stories from the shared queue (fed by `feed --enqueue` and the sites' schedules)
     until stopped with SIGTERM or Ctrl-C. Run as many as you like, on any machine sharing
     PUBLISHER_DB (PostgreSQL)."""
-    import logging
-    from .feeds.runner import run_worker
-    from .workflows import default_worker_id
-    settings = _setup(max(verbose, 1), env_file)
+    from ..feeds.runner import run_worker
+    from ..workflows import default_worker_id
+    settings = setup(max(verbose, 1), env_file)
     logging.getLogger("dbos").setLevel(logging.WARNING)
     ident = worker_id or settings.worker_id or default_worker_id()
     run(lambda: run_worker(settings, ident, concurrency))
+
+
+@click.command()
+@click.option("--limit", default=20, show_default=True)
+@click.option("--json", "as_json", is_flag=True)
+@site_option
+@with_common
+def history(limit, as_json, site, env_file, verbose):
+    """What publisher did, latest first: each story's title and outlets, its status
+    (drafted, skipped, retrying, abandoned…) and reason, attempts and next attempt, the post's
+    edit link, and the story ID (for `retry --abandon ID`)."""
+    from .. import api
+    settings = setup(verbose, env_file)
+    rows = run(lambda: api.open_store(settings).history(limit if not site else limit * 20))
+    if site:
+        rows = [r for r in rows if r.get("site_name") == site][:limit]
+    from ..wordpress.client import history_reviews, review_note
+    reviews = history_reviews(settings, rows)   # who confirmed the facts, read from the site
+    for row in rows:
+        row["review"] = reviews.get(row.get("post_id") or 0)
+    if as_json:
+        echo_json(rows)
+        return
+    for row in rows:
+        echo(history_line(row) + review_note(row["review"]))
+
+
+def history_line(row: dict) -> str:
+    """One story outcome: when, status, reason, attempts and next try, title, outlets, link."""
+    status = row.get("kind", "")
+    if status == "failed" and row.get("story_status") in ("retrying", "queued", "abandoned"):
+        status = row["story_status"]
+    tries = row.get("failed_attempts") or 0
+    plan = f"attempt {tries}" if tries else ""
+    if status == "retrying" and row.get("next_attempt"):
+        plan += f", next {row['next_attempt'][:16].replace('T', ' ')} UTC"
+    title = row.get("title") or row.get("source_url") or ""
+    outlets = f" ({row['outlets']})" if row.get("outlets") else ""
+    link = row.get("edit_link") or row.get("link") or row.get("source_url") or ""
+    when = (row.get("created_at") or "")[:16].replace("T", " ")
+    return (f"{when}  {status:9} {row.get('reason') or '':16} {plan:30} "
+            f"{title[:60]}{outlets}  {link}  [{row.get('story_id', '')}]").rstrip()
 
 
 @click.command()
@@ -271,8 +299,8 @@ def worker(worker_id, concurrency, env_file, verbose):
 @with_common
 def stats(days, site, as_json, env_file, verbose):
     """Throughput, queue depth, workers, failures per site, tokens and cost per site and day."""
-    from . import stats as stats_
-    settings = _setup(verbose, env_file)
+    from .. import stats as stats_
+    settings = setup(verbose, env_file)
     report = run(lambda: stats_.collect(settings, days=days, site=site))
     if as_json:
         echo_json(report)
