@@ -1,5 +1,5 @@
 """Configuration-class failures stop the work at once with exit 2 and one line that says what
-to fix: `draft`, `feed` and `watch` as subprocesses against the scripted OpenAI-compatible
+to fix: `draft`, `feed`, `watch` and `worker` as subprocesses against the scripted OpenAI-compatible
 server (which counts every request, GET /models included) and the real local WordPress."""
 
 from __future__ import annotations
@@ -70,6 +70,14 @@ def test_watch_with_a_model_the_server_lacks_exits_2_at_start(
     assert proc.returncode == 2, proc.stderr[-3000:]
     one_line_naming_the_model(proc, service=True)
     assert len(fake_llm.hits) <= 1
+
+
+def test_worker_with_a_model_the_server_lacks_exits_2_at_start(
+        absent_model_env, fake_llm, tmp_path):
+    proc = run_cli(absent_model_env, tmp_path, "worker", timeout=120)
+    assert proc.returncode == 2, proc.stderr[-3000:]
+    one_line_naming_the_model(proc, service=True)
+    assert len(fake_llm.hits) <= 1 and fake_llm.requests == []
 
 
 @pytest.mark.parametrize("args", [["--cron", "every day"], ["--cron", "61 * * * *"],

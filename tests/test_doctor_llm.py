@@ -15,7 +15,7 @@ import pytest
 from publisher import doctor
 from publisher.config import Settings
 from publisher.state.db import Store
-from publisher.writer.probe import probe
+from publisher.writer.probe import probe, probe_models
 from tests.support.fakellm import FakeLLM, Reply, make_smart_handler
 from tests.support.fakelocal import free_port, ollama
 
@@ -179,6 +179,18 @@ def test_a_model_not_served_fails_with_the_fix(db):
     assert "ollama pull test-model" in results[0].fix and "llama3.1:8b" in results[0].fix
     assert chat_requests == 0
     assert remembered(db, url) is None
+
+
+def test_probe_models_asks_the_models_list_only(db):
+    with FakeLLM(answers_ok, models=("llama3.1:8b",), reject_unknown_models=True) as server:
+        absent = probe_models(settings_at(server.base_url, db))
+        chat_requests = len(server.requests)
+    with FakeLLM(answers_ok) as server:
+        served = probe_models(settings_at(server.base_url, db))
+    assert absent.requests == 1 and chat_requests == 0
+    assert [p.topic for p in absent.problems if p.fatal] == ["models"]
+    assert absent.models == ("llama3.1:8b",) and absent.model_served is False
+    assert served.ok and served.model_served is True and served.requests == 1
 
 
 def test_a_server_that_refuses_every_request_is_not_ok(db):

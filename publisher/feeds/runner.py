@@ -309,6 +309,7 @@ def run_worker(settings: Settings, worker_id: str, concurrency: int = 2, stop=No
     scheduled polls, until SIGTERM/SIGINT. ``worker_id`` is its stable identity."""
     from .. import workflows
     settings.require_llm()
+    check_llm(settings)                 # as feed and watch: an absent model stops it at start
     sites = load_sites(settings)
     stop = _stop_on_signals(stop)
     store, shared = _open_state(settings)
@@ -466,10 +467,9 @@ def check_llm(settings: Settings) -> None:
     """One request (GET /models) before any story: an unknown model or a refused key is a
     ConfigError naming the model and how to list the served ones. A server that is down or
     lists no models is only logged: its stories fail as transient and come back later."""
-    from ..writer.probe import _Prober
-    prober = _Prober(settings, timeout=min(settings.http_timeout, 20.0))
-    prober._models()
-    fatal = next((p for p in prober.problems if p.fatal), None)
+    from ..writer.probe import probe_models
+    found = probe_models(settings, timeout=min(settings.http_timeout, 20.0))
+    fatal = next((p for p in found.problems if p.fatal), None)
     if fatal is None:
         return
     if fatal.topic == "models":

@@ -76,6 +76,16 @@ def probe(settings: Settings, *, timeout: float = PROBE_TIMEOUT) -> Probe:
     return _Prober(settings, timeout).run()
 
 
+def probe_models(settings: Settings, *, timeout: float = PROBE_TIMEOUT) -> Probe:
+    """Only the first step of :func:`probe`, one request (GET /models): whether the server
+    answers, takes the key and serves the model. What a run checks before its first story;
+    a fatal problem of topic ``models`` means the model is not served."""
+    prober = _Prober(settings, timeout)
+    prober.models()
+    return Probe(prober.url, prober.model, problems=tuple(prober.problems),
+                 requests=prober.requests, **prober.found)
+
+
 class _Prober:
     def __init__(self, settings: Settings, timeout: float):
         self.url = base_url(settings)          # as the writer's client: the capability key
@@ -92,7 +102,7 @@ class _Prober:
         self.found: dict[str, Any] = {}
 
     def run(self) -> Probe:
-        if self._models():
+        if self.models():
             mode = self._structured()
             if mode:
                 self._streaming(mode)
@@ -101,7 +111,7 @@ class _Prober:
 
     # --- 1. models -----------------------------------------------------------------------
 
-    def _models(self) -> bool:
+    def models(self) -> bool:
         """False when asking more would be pointless (unreachable, bad key, model absent)."""
         self.requests += 1
         try:
