@@ -17,12 +17,15 @@ what to do next. ``reason`` is a short stable code stored with outcomes (``http_
         ├── NotWordPressError    no REST API at that URL (discovery failed)
         ├── AuthError            401: wrong password, unknown user, stripped header
         ├── ForbiddenError       403: the user lacks the capability
-        └── MetaNotSavedError    SEO meta was dropped (companion plugin missing)
+        ├── MetaNotSavedError    SEO meta was dropped (companion plugin missing)
+        └── Unsupported          the transport cannot do this (wordpress/port.py: the
+                                 declared client; the message names the one that can)
 
 Every failure also has a *class* (``failure_class(reason)``, ``err.failure_class``), which
 says what an unattended run does about it:
 
-    config      a human must act (unknown model, 401/403, missing plugin, bad setting):
+    config      a human must act (unknown model, 401/403, missing plugin, bad setting,
+                an action the chosen transport cannot do):
                 the run stops before its next story and exits 2
     transient   it may heal by itself (timeouts, 429, 5xx, connection): retried later,
                 with a growing wait, up to PUBLISHER_MAX_ATTEMPTS
@@ -39,7 +42,7 @@ CONFIG, TRANSIENT, CONTENT = "config", "transient", "content"
 CONFIG_REASONS = frozenset({
     "config", "llm_not_configured", "llm_auth", "llm_forbidden", "llm_model_not_found",
     "llm_quota", "auth_failed", "auth_header_stripped", "forbidden", "not_wordpress",
-    "meta_not_saved", "http_401", "http_403"})
+    "meta_not_saved", "http_401", "http_403", "unsupported"})
 CONTENT_REASONS = frozenset({
     "http_404", "http_410", "no_article", "no_link", "no_source", "not_html", "binary",
     "too_large", "not_french", "too_short", "under_half_length", "prompt_echo",

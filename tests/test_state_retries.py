@@ -13,6 +13,7 @@ from publisher.errors import (CONFIG, CONTENT, TRANSIENT, AuthError, ConfigError
 from publisher.state import retries
 from publisher.state import stats as q
 from publisher.state.db import Store
+from publisher.wordpress.port import Unsupported
 
 
 @pytest.fixture
@@ -41,6 +42,7 @@ def seconds_until(iso: str) -> float:
     (FetchError("x", status=503), TRANSIENT),
     (FetchError("x", status=404), CONTENT),
     (LLMError("x", reason="not_an_article"), CONTENT),
+    (Unsupported("XML-RPC cannot upload an image; use --transport rest"), CONFIG),
 ])
 def test_each_failure_has_a_class(err, kind):
     assert err.failure_class == kind
