@@ -24,6 +24,8 @@ import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from croniter import croniter
+
 from .config import Settings
 from .errors import ConfigError, PublisherError, WordPressError
 from .limits import site_http
@@ -283,11 +285,12 @@ def schedule_to_cron(schedule: str) -> str:
     match = re.match(r"^(\d+)\s*([smh])$", schedule.strip().lower())
     if not match:
         fields = schedule.split()
-        if len(fields) == 5:
-            return "0 " + schedule.strip()
-        if len(fields) == 6:
-            return schedule.strip()
-        raise ConfigError(f"schedule {schedule!r}: use 30s, 5m, 1h or a cron line")
+        cron = ("0 " if len(fields) == 5 else "") + " ".join(fields)
+        # croniter, as `watch --cron` checks: "61 * * * *" would only fail at the first poll.
+        if len(fields) in (5, 6) and croniter.is_valid(cron, second_at_beginning=True):
+            return cron
+        raise ConfigError(f"schedule {schedule!r}: use 30s, 5m, 1h or a cron line "
+                          '(five fields, e.g. "*/10 6-22 * * *")')
     n, unit = int(match[1]), match[2]
     size = {"s": 60, "m": 60, "h": 24}[unit]
     if n < 1 or n >= size or size % n:

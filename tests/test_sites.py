@@ -114,7 +114,8 @@ def test_schedules(schedule, cron):
     assert schedule_to_cron(schedule) == cron
 
 
-@pytest.mark.parametrize("schedule", ["7m", "0m", "often", "1 2 3"])
+@pytest.mark.parametrize("schedule", ["7m", "0m", "often", "1 2 3", "61 * * * *",
+                                      "every day at 8 am", "0 0 8 * * 9"])
 def test_bad_schedules_are_refused(schedule):
     with pytest.raises(ConfigError):
         schedule_to_cron(schedule)
