@@ -293,6 +293,14 @@ class PostResult:
         return bool(self.requested_slug) and self.slug != self.requested_slug
 
 
+# An outcome's kind, spelled once: stored (outcomes.kind, stories.status), counted by stats,
+# shown by history and the CLI. A failed story then moves to one of the retry statuses
+# (state/retries.py): waiting for its next attempt, submitted again, or given up.
+DRAFTED, DRY_RUN, SKIPPED, FAILED = "drafted", "dry_run", "skipped", "failed"
+RETRYING, QUEUED, ABANDONED = "retrying", "queued", "abandoned"
+RETRY_STATUSES = (RETRYING, QUEUED, ABANDONED)
+
+
 @dataclass(frozen=True)
 class Outcome:
     """What happened to one story: drafted, skipped (with a reason) or failed (with the error)."""

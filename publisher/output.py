@@ -12,7 +12,7 @@ import logging
 
 import click
 
-from .models import Outcome
+from .models import DRY_RUN, FAILED, SKIPPED, Outcome
 from .textsafe import safe_data, safe_text
 
 
@@ -82,13 +82,13 @@ def show(outcome: Outcome, *, as_json: bool, wordpress: bool) -> None:
 def summary_lines(outcome: Outcome, wordpress: bool) -> list[str]:
     lines: list[str] = []
     post, draft, report, seo = outcome.post, outcome.draft, outcome.report, outcome.seo
-    if outcome.kind == "dry_run":
+    if outcome.kind == DRY_RUN:
         why = "" if wordpress else " (WordPress is not configured: set WP_URL, WP_USERNAME, WP_APP_PASSWORD to push)"
         lines.append(f"Dry run: nothing pushed{why}.")
         lines.append(f"  folder:  {outcome.folder}")
         lines.append(f"  preview: {outcome.folder}/preview.html")
         lines.append(f"  push it: publisher push {outcome.folder}")
-    elif outcome.kind == "skipped" and post:
+    elif outcome.kind == SKIPPED and post:
         lines.append(f"Skipped ({outcome.reason}): #{post.id} ({post.status}) already holds "
                      "these sources; nothing spent. Use --update to rewrite it.")
         lines.append(f"  edit: {post.edit_link}")
@@ -122,4 +122,4 @@ def summary_lines(outcome: Outcome, wordpress: bool) -> list[str]:
 
 
 def exit_code(outcome: Outcome) -> int:
-    return 1 if outcome.kind == "failed" else 0
+    return 1 if outcome.kind == FAILED else 0

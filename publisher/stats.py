@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 from .config import Settings
+from .models import ABANDONED, DRAFTED, DRY_RUN, FAILED, RETRY_STATUSES
 
 STALE = 60.0     # seconds without a heartbeat: the worker is shown as gone
 
@@ -61,10 +62,10 @@ def _sites(rows: list[dict]) -> dict:
         entry = sites.setdefault(row["site"] or "default",
                                  {"drafted": 0, "skipped": {}, "failed": {}, "total": 0})
         entry["total"] += row["count"]
-        if row["kind"] in ("drafted", "dry_run"):
+        if row["kind"] in (DRAFTED, DRY_RUN):
             entry["drafted"] += row["count"]
         else:
-            bucket = entry["failed" if row["kind"] == "failed" else "skipped"]
+            bucket = entry["failed" if row["kind"] == FAILED else "skipped"]
             bucket[row["reason"] or row["kind"]] = bucket.get(row["reason"] or row["kind"], 0) \
                 + row["count"]
     return sites
@@ -73,10 +74,10 @@ def _sites(rows: list[dict]) -> dict:
 def _retries(rows: list[dict]) -> dict:
     retries: dict = {}
     for row in rows:
-        if row["status"] not in ("retrying", "queued", "abandoned"):
+        if row["status"] not in RETRY_STATUSES:
             continue
         entry = retries.setdefault(row["site"] or "default", {"retrying": {}, "abandoned": {}})
-        bucket = entry["abandoned" if row["status"] == "abandoned" else "retrying"]
+        bucket = entry["abandoned" if row["status"] == ABANDONED else "retrying"]
         reason = row["reason"] or row["status"]
         bucket[reason] = bucket.get(reason, 0) + int(row["count"])
     return retries

@@ -17,6 +17,7 @@ import click
 # late imports: the runner, the workflow engine and the store are imported inside the
 # commands, so that `publisher --help` and a wrong option answer at once.
 
+from ..models import FAILED, RETRY_STATUSES, RETRYING
 from ..output import echo, echo_json
 from .common import run, setup, site_option, with_common
 
@@ -277,11 +278,11 @@ def history(limit, as_json, site, env_file, verbose):
 def history_line(row: dict) -> str:
     """One story outcome: when, status, reason, attempts and next try, title, outlets, link."""
     status = row.get("kind", "")
-    if status == "failed" and row.get("story_status") in ("retrying", "queued", "abandoned"):
+    if status == FAILED and row.get("story_status") in RETRY_STATUSES:
         status = row["story_status"]
     tries = row.get("failed_attempts") or 0
     plan = f"attempt {tries}" if tries else ""
-    if status == "retrying" and row.get("next_attempt"):
+    if status == RETRYING and row.get("next_attempt"):
         plan += f", next {row['next_attempt'][:16].replace('T', ' ')} UTC"
     title = row.get("title") or row.get("source_url") or ""
     outlets = f" ({row['outlets']})" if row.get("outlets") else ""

@@ -20,9 +20,9 @@ from typing import Any, Iterable
 from sqlalchemy import select, update
 
 from ..errors import CONFIG, CONTENT, failure_class
+from ..models import ABANDONED, FAILED, QUEUED, RETRYING
 from .db import Store, now, stories
 
-RETRYING, QUEUED, ABANDONED = "retrying", "queued", "abandoned"
 # A claim older than this whose story has no workflow still running was lost (its run died
 # between the claim and the queue): the story is due again.
 STALE_CLAIM = 3600.0
@@ -44,7 +44,7 @@ def note(store: Store, story_id: str, kind: str, reason: str = "", error: str = 
     row = standing(store, story_id) or {}
     attempts = int(row.get("attempts") or 0)
     status, due = kind, ""
-    if kind == "failed":
+    if kind == FAILED:
         status, attempts, due = _after_failure(reason, attempts, settings)
     values = dict(story_id=story_id, site=site or row.get("site") or "default",
                   title=title or row.get("title") or "",

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import func, select
 
+from ..models import DRAFTED
 from .db import Store, llm_calls, outcomes, stories
 
 
@@ -30,7 +31,7 @@ def outcomes_by_site(store: Store, since: str, site: str | None = None) -> list[
 
 def drafted_since(store: Store, since: str, site: str | None = None) -> int:
     stmt = select(func.count()).select_from(outcomes).where(
-        outcomes.c.kind == "drafted", outcomes.c.created_at >= since)
+        outcomes.c.kind == DRAFTED, outcomes.c.created_at >= since)
     if site:
         stmt = stmt.where(outcomes.c.site == site)
     with store._reader.connect() as conn:
@@ -40,7 +41,7 @@ def drafted_since(store: Store, since: str, site: str | None = None) -> int:
 def first_and_last_drafted(store: Store, since: str, site: str | None = None) -> tuple[str, str]:
     c = outcomes.c
     stmt = select(func.min(c.created_at), func.max(c.created_at)).where(
-        c.kind == "drafted", c.created_at >= since)
+        c.kind == DRAFTED, c.created_at >= since)
     if site:
         stmt = stmt.where(c.site == site)
     with store._reader.connect() as conn:
