@@ -49,6 +49,21 @@ CONTENT_REASONS = frozenset({
     "not_an_article", "llm_rejected", "llm_empty_article", "unsafe_url", "not_http",
     "already_drafted"})
 
+# The rest, named so that every reason is declared here once (tests/test_errors.py finds each
+# one the code spells): classed transient, as failure_class answers for any reason not above.
+TRANSIENT_REASONS = frozenset({
+    "error", "network", "timeout", "connection_failed", "dns_failed", "too_many_redirects",
+    "fetch_failed", "wordpress", "llm_failed", "llm_timeout", "llm_unavailable",
+    "llm_unreachable", "llm_bad_response", "llm_invalid_json", "llm_truncated", "item_timeout",
+    "internal_error", "stopped", "quality"})
+# What a person gave `draft` or `push` by hand (a file, a folder, an image) cannot be read:
+# said at once to whoever typed it; an unattended run never meets these.
+INPUT_REASONS = frozenset({
+    "bad_source", "bad_dry_run", "bad_image", "no_image", "empty", "is_directory", "not_found",
+    "not_regular", "unreadable"})
+# Plus ``http_<status>`` (FetchError, from the status a page answered with).
+REASONS = CONFIG_REASONS | CONTENT_REASONS | TRANSIENT_REASONS | INPUT_REASONS
+
 
 def failure_class(reason: str) -> str:
     """``config``, ``transient`` or ``content`` for a stored failure reason."""
