@@ -150,6 +150,8 @@ def _site(name: str, table: dict, where: str) -> Site:
     rpm = table.get("requests_per_minute")
     if rpm is not None and (not isinstance(rpm, int) or rpm < 1):
         raise ConfigError(f"{where}: site {name}: requests_per_minute must be a positive integer")
+    if table.get("schedule"):           # refused with the site named, not at the worker's start
+        _check_schedule(str(table["schedule"]), f"{where}: site {name}")
     return Site(name=name, url=table["url"].strip(), user=table["user"].strip(),
                 password_env=table["password_env"], feeds=tuple(feeds),
                 category=table.get("category", ""), author=table.get("author", ""),
@@ -277,6 +279,13 @@ def file_under_author(client: WordPressPort, post: PostResult, author_id: int | 
         log.warning("site %s: post %s %s", site or DEFAULT, post.id, message)
         return replace(post, warnings=(*post.warnings, message))
     return post
+
+
+def _check_schedule(schedule: str, where: str) -> None:
+    try:
+        schedule_to_cron(schedule)
+    except ConfigError as err:
+        raise ConfigError(f"{where}: {err}") from None
 
 
 def schedule_to_cron(schedule: str) -> str:

@@ -80,6 +80,8 @@ def test_without_a_sites_file_the_wp_settings_are_the_one_site():
     ('[sites."a b"]\nurl = "u"\nuser = "x"\npassword_env = "P"\n', "site name"),
     ('[sites.a]\nurl = "u"\nuser = "x"\npassword_env = "P"\nfeeds = ["f"]\n'
      '[sites.b]\nurl = "v"\nuser = "y"\npassword_env = "Q"\nfeeds = ["f"]\n', "give each feed"),
+    ('[sites.a]\nurl = "u"\nuser = "x"\npassword_env = "P"\nschedule = "61 * * * *"\n',
+     "site a: schedule '61 \\* \\* \\* \\*': use 30s, 5m, 1h or a cron line"),
 ])
 def test_a_wrong_sites_file_is_refused_with_the_fix(text, message):
     import tomllib
