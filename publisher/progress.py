@@ -14,6 +14,7 @@ through it. Nothing is shown when stderr is not a terminal (cron gets plain line
 from __future__ import annotations
 
 import logging
+import os
 import sys
 import threading
 
@@ -23,6 +24,7 @@ STAGES = {"write": "rédaction", "expand": "développement", "translate": "tradu
           "fix_facts": "correction des faits", "seo_parts": "référencement",
           "seo_meta": "méta-données"}
 TICK = 0.5                      # seconds between two redraws of the elapsed time
+FALLBACK_SIZE = (80, 24)        # columns and lines, when the terminal does not say
 
 
 def elapsed(seconds: float) -> str:
@@ -51,7 +53,9 @@ class Display:
     def __init__(self, stream=None, total: int | None = None):
         self.stream = stream or sys.stderr
         self.lock = threading.Lock()
-        self.bar = tqdm(total=total, file=self.stream, dynamic_ncols=True, leave=False,
+        cols, lines = (None, None) if _size_known(self.stream) else FALLBACK_SIZE
+        self.bar = tqdm(total=total, file=self.stream, dynamic_ncols=cols is None,
+                        ncols=cols, nrows=lines, leave=False,
                         ascii=" #", unit=" stories", bar_format=self._format(total))
         self.bar.set_description_str("démarrage")
         self._handlers = _log_handlers_to(self.stream, _AboveBar(self.stream))
@@ -123,6 +127,16 @@ class Display:
 
 # ``publisher draft`` knew it by this name.
 LiveLine = Display
+
+
+def _size_known(stream) -> bool:
+    """Whether the terminal says how big it is. A pseudo-terminal nobody sized (docker exec
+    -t, some CI runners, a script's pty) answers 0 × 0, and tqdm then draws nothing (a line
+    trimmed to -1 columns, below the last of -1 lines): such a terminal gets a fixed size."""
+    try:
+        return os.get_terminal_size(stream.fileno()).columns > 0
+    except (AttributeError, OSError, ValueError):
+        return False
 
 
 def _log_handlers_to(stream, proxy) -> list[tuple[logging.StreamHandler, object]]:
