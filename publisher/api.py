@@ -14,19 +14,17 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from .config import Settings
-from .errors import (ConfigError, NetworkError, PublisherError, QualityError, SourceError,
-                     WordPressError)
+from .errors import ConfigError, NetworkError, PublisherError, QualityError, SourceError
 from .limits import LlmLimits, limited_openai_client
 from .models import Brief, Draft, Outcome, PostResult, Report, SeoMeta, Source
 from .net import Http
 from .render.preview import read_dry_run, write_dry_run
-from .sites import OpenSite, file_under_author, open_site
+from .sites import OpenSite, open_site
 from .sources.clean import words
 from .sources.load import load_sources
 from .sources.web import MIN_ARTICLE_WORDS
 from .state.db import Store
 from .state.limits import Limits
-from .wordpress.api import _site_url
 from .wordpress.terms import normalize
 from . import pipeline
 
@@ -60,44 +58,76 @@ def draft(request: DraftRequest, settings: Settings | None = None, *, stdin=None
                      connect=not request.dry_run)
     settings, client = site.settings, site.client
     options = _site_options(request.options, site) if client else request.options
-    story = pipeline.story_hash(sources)
+    story = pipeline.Story(tuple(sources), brief, options, update=request.update,
+                           keep_status=request.keep_status)
     first = sources[0]          # so that `history` names what each outcome was about
-    store.mark_source(story, next((s.url for s in sources if s.url), ""), story,
+    store.mark_source(story.source_hash, next((s.url for s in sources if s.url), ""),
+                      story.source_hash,
                       first.title or {"-": "stdin"}.get(first.origin, first.origin))
-    found, existing = (find_drafted(client, story, store, settings.wp_url) if client
-                       else (None, None))
-    if existing is not None and not request.update:   # an editor may be working on it
-        outcome = Outcome("skipped", reason="already_drafted", post=existing)
-        store.record_outcome(story, outcome)
-        return outcome
-    llm = make_llm(settings, store, story, deadline=deadline, progress=progress, shared=shared)
-    # One search of the site before writing: posts to link, keyphrases already taken.
-    options = replace(options, related=pipeline.related_posts(client, sources))
-    try:
-        article, usage = pipeline.write(sources, brief, llm, options.related)
-        prepared = pipeline.finish(article, usage, sources, brief, llm, options)
-    except PublisherError as err:           # history must say why, as for feed stories
-        store.record_outcome(story, Outcome("failed", reason=err.reason, error=str(err)))
-        raise
-    if prepared.report.blocked:           # not an article WordPress may ever hold
-        raise _kept_back(prepared, request, settings, store, story)
-    if client is None or (options.strict and prepared.report.short):
-        outcome = _dry_run(prepared, request, settings, store, story)
-        if options.strict and prepared.report.short:
+    turns = Interactive(request, settings, store, site, story.source_hash, deadline,
+                        progress, shared)
+    return pipeline.run_story(story, turns, client)
+
+
+@dataclass(frozen=True)
+class Interactive:
+    """`draft`'s side of one story (pipeline.Turns): WordPress and the LLM asked now, the
+    outcome recorded under the source hash, refused or unpushed articles written as dry-run
+    folders, failures raised (a paid article saved first)."""
+
+    request: DraftRequest
+    settings: Settings
+    store: Store
+    site: OpenSite
+    story: str
+    deadline: float
+    progress: object = None
+    shared: Limits | None = None
+
+    def lookup(self, source_hash: str) -> pipeline.Found:
+        client = self.site.client
+        return (pipeline.lookup(client, source_hash, self.store, self.settings.wp_url)
+                if client else pipeline.Found())
+
+    def llm(self):
+        return make_llm(self.settings, self.store, self.story, deadline=self.deadline,
+                        progress=self.progress, shared=self.shared)
+
+    def push(self, draft_: Draft, status: str | None, found: pipeline.Found) -> PostResult:
+        client = self.site.client
+        # "Nothing there" was true before the LLM's minute: ask again, in case another run
+        # drafted these sources meanwhile. A post found stays found.
+        post = pipeline.push(client, draft_, status=status, found=found,
+                             looked_up=found.raw is not None and client.supports_hash_lookup(),
+                             author_id=self.site.author_id, site=self.site.name)
+        self.store.record_post(self.settings.wp_url, self.story, draft_.source_hash, post)
+        return post
+
+    def kept_back(self, prepared: pipeline.Prepared) -> Outcome:
+        raise _kept_back(prepared, self.request, self.settings, self.store, self.story)
+
+    def unpushed(self, prepared: pipeline.Prepared) -> Outcome | None:
+        short = self.request.options.strict and prepared.report.short
+        if self.site.client is not None and not short:
+            return None
+        outcome = _dry_run(prepared, self.request, self.settings, self.store, self.story)
+        if short:
             raise strict_failure(prepared.report, outcome.folder)
         return outcome
-    try:
-        # An editor may have moved the post on (pending review): a rewrite leaves that be.
-        status = None if request.keep_status and existing is not None else options.status
-        return _push(client, prepared.draft, store, story, settings, prepared.seo,
-                     prepared.report, status=status, known=existing,
-                     # "Nothing there" was true before the LLM's minute: ask again, in case
-                     # another run drafted these sources meanwhile. A post found stays found.
-                     lookup=(Lookup(found) if found is not None and client.supports_hash_lookup()
-                             else None),
-                     deadline=deadline, site=site)
-    except PublisherError as err:          # the article is paid for: never lose it
-        raise _saved_for_later(err, prepared, request, settings) from None
+
+    def failed(self, err: PublisherError, prepared: pipeline.Prepared | None) -> Outcome:
+        if prepared is None:                # history must say why, as for feed stories
+            self.record(Outcome("failed", reason=err.reason, error=str(err)))
+            raise err
+        err = _out_of_time(err, self.deadline, self.settings)
+        self.record(Outcome("failed", reason=err.reason, error=str(err), draft=prepared.draft,
+                            report=prepared.report, seo=prepared.seo))
+        # The article is paid for: never lose it.
+        raise _saved_for_later(err, prepared, self.request, self.settings) from None
+
+    def record(self, outcome: Outcome) -> Outcome:
+        self.store.record_outcome(self.story, outcome)
+        return outcome
 
 
 def push(folder: str | Path, settings: Settings | None = None, *,
@@ -120,15 +150,15 @@ def push(folder: str | Path, settings: Settings | None = None, *,
     if client is None:
         settings.require_wordpress()          # says which WP_* setting is missing
     story = draft_.source_hash or "push:" + str(Path(folder).resolve())
-    found, existing = (find_drafted(client, draft_.source_hash, store, settings.wp_url)
-                       if draft_.source_hash else (None, None))
-    if existing is not None and not update:
-        outcome = Outcome("skipped", reason="already_drafted", post=existing, draft=draft_)
+    found = (pipeline.lookup(client, draft_.source_hash, store, settings.wp_url)
+             if draft_.source_hash else pipeline.Found())
+    if found.post is not None and not update:
+        outcome = Outcome("skipped", reason="already_drafted", post=found.post, draft=draft_)
         store.record_outcome(story, outcome)
         return outcome
-    lookup = Lookup(found) if draft_.source_hash and client.supports_hash_lookup() else None
     return _push(client, draft_, store, story, settings, None, None, status=status,
-                 known=existing, lookup=lookup, deadline=deadline, site=opened)
+                 found=found, looked_up=bool(draft_.source_hash)
+                 and client.supports_hash_lookup(), deadline=deadline, site=opened)
 
 
 # --- the steps ------------------------------------------------------------------------------
@@ -221,59 +251,6 @@ def _check_category(name: str, categories: tuple[str, ...]) -> None:
                           "PUBLISHER_CATEGORY, or create it in WordPress")
 
 
-@dataclass(frozen=True)
-class Lookup:
-    """What the source-hash lookup found (a post dict, or None), handed on to create_post so
-    that it does not ask WordPress again."""
-    post: dict | None
-
-
-def already_drafted(client, source_hash: str, store=None, site: str = "") -> PostResult | None:
-    """The post WordPress already holds for these sources (checked before any token is spent):
-    asked to WordPress, else (XML-RPC, no companion plugin) found through our own records."""
-    return find_drafted(client, source_hash, store, site)[1]
-
-
-def find_drafted(client, source_hash: str, store=None,
-                 site: str = "") -> tuple[dict | None, PostResult | None]:
-    """``already_drafted``, with the post as WordPress gave it (for create_post)."""
-    post = client.find_by_source_hash(source_hash)
-    if not post and store is not None and not client.supports_hash_lookup():
-        post = _recorded_post(client, store, site, source_hash)
-    if not post:
-        return None, None
-    return post, _as_result(post, site)
-
-
-def _as_result(post: dict, site: str) -> PostResult:
-    title = post.get("title") or {}
-    title = title.get("raw", "") if isinstance(title, dict) else str(title)
-    edit = f"{_site_root(site)}wp-admin/post.php?post={int(post['id'])}&action=edit"
-    return PostResult(id=int(post["id"]), status=post.get("status", ""),
-                      slug=post.get("slug", ""), link=post.get("link", ""),
-                      edit_link=edit, reused=True,
-                      warnings=(f"already drafted from these sources: « {title} »; "
-                                "use --update to rewrite it",))
-
-
-def _recorded_post(client, store, site: str, source_hash: str) -> dict | None:
-    """The post we made on ``site`` from these sources, if WordPress still has it."""
-    row = store.post_for_hash(site, source_hash)
-    if not row:
-        return None
-    try:
-        post = client.get_post(int(row["post_id"]))
-    except WordPressError as err:
-        if err.status == 404:               # deleted since: writing it again is wanted
-            return None
-        raise
-    return None if post.get("status") == "trash" else post
-
-
-def _site_root(url: str) -> str:
-    return _site_url(url)
-
-
 def make_llm(settings: Settings, store, story: str, *, deadline: float | None = None,
              progress=None, shared: Limits | None = None):
     """The story's LLM; with ``shared``, its requests obey the limits every worker shares
@@ -319,21 +296,13 @@ def _dry_run(prepared: pipeline.Prepared, request: DraftRequest, settings: Setti
 
 def _push(client, draft_: Draft, store, story: str, settings: Settings,
           seo: SeoMeta | None, report: Report | None, *, status: str | None = None,
-          known: PostResult | None = None, lookup: Lookup | None = None,
+          found: pipeline.Found = pipeline.Found(), looked_up: bool = False,
           deadline: float | None = None, site: OpenSite | None = None) -> Outcome:
-    # The status comes from the command line only (``status``), never from a payload or a
-    # source: the client refuses "publish" unless it is passed here explicitly.
+    # The status comes from the command line only (``status``), never from a payload.
     try:
-        if known is not None and not client.supports_hash_lookup():   # it cannot find it
-            post = _update_known(client, known, draft_, status)
-        elif lookup is not None:            # asked already: create_post need not ask again
-            post = client.create_post(draft_, status=status, existing=lookup.post,
-                                      looked_up=True)
-        else:
-            post = client.create_post(draft_, status=status)
-        if site is not None:
-            post = file_under_author(client, post, site.author_id, site.name)
-        post = replace(post, warnings=tuple(dict.fromkeys((*client.warnings, *post.warnings))))
+        post = pipeline.push(client, draft_, status=status, found=found, looked_up=looked_up,
+                             author_id=site.author_id if site else None,
+                             site=site.name if site else "")
     except PublisherError as exc:
         err = _out_of_time(exc, deadline, settings)
         outcome = Outcome("failed", reason=err.reason, error=str(err), draft=draft_,
@@ -357,15 +326,6 @@ def _out_of_time(err: PublisherError, deadline: float | None,
     return NetworkError(f"WordPress did not get the post: the item's time budget "
                         f"(PUBLISHER_ITEM_TIMEOUT={settings.item_timeout:g} s) ran out; raise "
                         "PUBLISHER_ITEM_TIMEOUT", url=err.url, reason="item_timeout")
-
-
-def _update_known(client, known: PostResult, draft_: Draft, status: str | None) -> PostResult:
-    """--update of a post found through our records: rewrite it, as the REST client does for
-    a post it finds by hash; a published one is left as it is."""
-    if known.status not in ("draft", "pending", "auto-draft"):
-        return replace(known, warnings=(f"post {known.id} from the same sources is already "
-                                        f"{known.status}: left unchanged",))
-    return replace(client.update_post(known.id, draft_, status=status), reused=True)
 
 
 def default_folder(settings: Settings, draft_: Draft) -> Path:

@@ -1,19 +1,33 @@
 """One story through the stages, in order. The only module that knows the order.
 
-    sources ─► writer ─► quality ─► seo ─► render ─► Draft (+ SeoMeta, Report)
+    lookup ─► related ─► writer ─► quality ─► seo ─► render ─► Draft (+ SeoMeta, Report)
+      ─► push ─► Outcome
 
-No I/O of its own: the LLM is passed in (its HTTP lives in writer/llm.py), pushing to WordPress
-and recording state are done by the caller (``publisher.api`` or the feed workflows), so each
-step can be checkpointed separately.
+No I/O of its own: it works over three declared ports, passed in — the LLM (:class:`LLMPort`,
+writer/llm.py's client), a WordPress client (wordpress/port.py's ``WordPressPort``) and the
+store (state/db.py's ``StorePort``) — and runs each external call through a step hook
+(:class:`Step`): ``direct`` for the interactive path (``publisher.api``), DBOS steps for the
+durable feed workflow (``publisher.workflows``), which so checkpoints every call and never
+pays the LLM twice for a resumed story.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any, Callable, Protocol, TypeVar
 
-from .models import Article, Brief, Draft, RelatedPosts, Report, SeoMeta, Source, Usage
+from .errors import PublisherError, WordPressError
+from .models import (DRAFTED, SKIPPED, Article, Brief, Draft, Outcome, PostResult, RelatedPosts,
+                     Report, SeoMeta, Source, Usage)
+
+if TYPE_CHECKING:          # the ports, named for the reader; none is needed to run
+    from .state.db import StorePort
+    from .wordpress.port import WordPressPort
+
+log = logging.getLogger(__name__)
 
 SEO_META_KEYS = {
     "yoast": ("_yoast_wpseo_title", "_yoast_wpseo_metadesc", "_yoast_wpseo_focuskw"),
@@ -48,6 +62,215 @@ class Prepared:
     seo: SeoMeta
     report: Report
     draft: Draft
+
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+class LLMPort(Protocol):
+    """What the stages ask of the LLM (writer/llm.py's ``LLM``; the workflow's ``DurableLLM``
+    records each answer as a step)."""
+
+    model: str
+
+    def complete_json(self, messages: list[dict], schema: dict, *, purpose: str,
+                      max_tokens: int | None = None) -> tuple[dict, Usage]:
+        ...
+
+
+class Step(Protocol):
+    """Runs one external call of a story: ``step("related", fn, *args)`` returns ``fn(*args)``.
+    The durable workflow checkpoints it under ``name``; a resumed story gets the recorded
+    answer back instead of calling again."""
+
+    def __call__(self, name: str, fn: Callable[..., T], *args: Any, **kw: Any) -> T:
+        ...
+
+
+def direct(name: str, fn: Callable[..., T], *args: Any, **kw: Any) -> T:
+    """The interactive path's step hook: nothing to checkpoint, the call runs now."""
+    return fn(*args, **kw)
+
+
+def prepare(sources: list[Source], brief: Brief, options: Options, llm: LLMPort,
+            wordpress: WordPressPort | None = None, step: Step = direct) -> Prepared:
+    """related → write → gate → SEO → render: everything between the lookup and the push.
+    ``wordpress`` (a WordPressPort, None for a dry run) is searched once for related posts."""
+    options = replace(options, related=step("related", related_posts, wordpress, sources))
+    article, usage = write(sources, brief, llm, options.related)
+    return finish(article, usage, sources, brief, llm, options)
+
+
+# --- one story, start to outcome -------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Story:
+    """One story to take from its sources to its outcome."""
+
+    sources: tuple[Source, ...]
+    brief: Brief
+    options: Options
+    update: bool = False          # rewrite the post already drafted from these same sources
+    keep_status: bool = False     # with ``update``: the post keeps the status it has
+
+    @property
+    def source_hash(self) -> str:
+        return story_hash(list(self.sources))
+
+
+class Turns(Protocol[R]):
+    """The caller's side of one story, where the two ways of running it differ: `draft` asks
+    now, writes dry-run folders and raises; the feed workflow checkpoints each call as a step
+    and records the retries' standing. The order stays :func:`run_story`'s."""
+
+    def lookup(self, source_hash: str) -> Found:
+        """The post already made from these sources (``Found()``: none, or no site)."""
+        ...
+
+    def llm(self) -> LLMPort:
+        """The story's LLM, made only once the lookup found nothing to reuse."""
+        ...
+
+    def push(self, draft: Draft, status: str | None, found: Found) -> PostResult:
+        ...
+
+    def kept_back(self, prepared: Prepared) -> R:
+        """The gate refused the answer: kept where an editor can read it, never pushed."""
+        ...
+
+    def unpushed(self, prepared: Prepared) -> R | None:
+        """The outcome of a story not to push (a dry run, --strict and short); None: push."""
+        ...
+
+    def failed(self, err: PublisherError, prepared: Prepared | None) -> R:
+        """Record the failure; raise it, or return its outcome."""
+        ...
+
+    def record(self, outcome: Outcome) -> R:
+        """Record the outcome; what the caller shows of it (an Outcome, a StoryResult)."""
+        ...
+
+
+def run_story(story: Story, turns: Turns[R], wordpress: WordPressPort | None = None,
+              step: Step = direct) -> R:
+    """lookup → related → write → gate → SEO → render → push → the recorded outcome: the one
+    composition `publisher draft`, the feed workflow and the worker all run."""
+    found = turns.lookup(story.source_hash)
+    if found.post is not None and not story.update:   # an editor may be working on it
+        return turns.record(Outcome(SKIPPED, reason="already_drafted", post=found.post))
+    sources = list(story.sources)
+    try:
+        prepared = prepare(sources, story.brief, story.options, turns.llm(), wordpress, step)
+    except PublisherError as err:           # history must say why
+        return turns.failed(err, None)
+    if prepared.report.blocked:             # not an article WordPress may ever hold
+        return turns.kept_back(prepared)
+    unpushed = turns.unpushed(prepared)
+    if unpushed is not None:
+        return unpushed
+    # An editor may have moved the post on (pending review): a rewrite leaves that be.
+    status = None if story.keep_status and found.post is not None else story.options.status
+    try:
+        post = turns.push(prepared.draft, status, found)
+    except PublisherError as err:           # the article is paid for: the caller keeps it
+        return turns.failed(err, prepared)
+    return turns.record(Outcome(DRAFTED, post=post, draft=prepared.draft,
+                                report=prepared.report, seo=prepared.seo))
+
+
+# --- the story's WordPress side: the lookup before writing, the push after ------------------
+
+@dataclass(frozen=True)
+class Found:
+    """What the source-hash lookup found: the post as WordPress gave it (handed on to the
+    push, so that create_post need not ask again) and as a result to show; None, None when
+    WordPress holds no post from these sources."""
+
+    raw: dict | None = None
+    post: PostResult | None = None
+
+
+def lookup(wordpress: WordPressPort, source_hash: str, store: StorePort | None = None,
+           site: str = "") -> Found:
+    """The post ``wordpress`` (a WordPressPort) already holds for these sources, checked
+    before any token is spent: asked to WordPress, else (XML-RPC without the companion
+    plugin) found through the ``store``'s records of ``site`` (its front URL)."""
+    raw = wordpress.find_by_source_hash(source_hash)
+    if not raw and store is not None and not wordpress.supports_hash_lookup():
+        raw = _recorded_post(wordpress, store, site, source_hash)
+    if not raw:
+        return Found()
+    return Found(raw, _as_result(wordpress, raw))
+
+
+def _as_result(wordpress: WordPressPort, post: dict) -> PostResult:
+    title = post.get("title") or {}
+    title = title.get("raw", "") if isinstance(title, dict) else str(title)
+    return PostResult(id=int(post["id"]), status=post.get("status", ""),
+                      slug=post.get("slug", ""), link=post.get("link", ""),
+                      edit_link=wordpress.edit_link(int(post["id"])), reused=True,
+                      warnings=(f"already drafted from these sources: « {title} »; "
+                                "use --update to rewrite it",))
+
+
+def _recorded_post(wordpress: WordPressPort, store: StorePort, site: str,
+                   source_hash: str) -> dict | None:
+    """The post we made on ``site`` from these sources, if WordPress still has it."""
+    row = store.post_for_hash(site, source_hash)
+    if not row:
+        return None
+    try:
+        post = wordpress.get_post(int(row["post_id"]))
+    except WordPressError as err:
+        if err.status == 404:               # deleted since: writing it again is wanted
+            return None
+        raise
+    return None if post.get("status") == "trash" else post
+
+
+def push(wordpress: WordPressPort, draft: Draft, *, status: str | None = None,
+         found: Found = Found(), looked_up: bool = False, author_id: int | None = None,
+         site: str = "") -> PostResult:
+    """Create the post (or rewrite the one ``found``), filed under the site's author.
+
+    ``looked_up``: the lookup just asked WordPress, so create_post takes ``found`` as its
+    answer instead of asking again. The status comes from the caller only, never from a
+    payload: the client refuses "publish" unless it is passed here explicitly."""
+    if found.post is not None and not wordpress.supports_hash_lookup():   # it cannot find it
+        post = _update_known(wordpress, found.post, draft, status)
+    elif looked_up:
+        post = wordpress.create_post(draft, status=status, existing=found.raw, looked_up=True)
+    else:
+        post = wordpress.create_post(draft, status=status)
+    post = file_under_author(wordpress, post, author_id, site)
+    return replace(post, warnings=tuple(dict.fromkeys((*wordpress.warnings, *post.warnings))))
+
+
+def _update_known(wordpress: WordPressPort, known: PostResult, draft: Draft,
+                  status: str | None) -> PostResult:
+    """--update of a post found through our records: rewrite it, as the REST client does for
+    a post it finds by hash; a published one is left as it is."""
+    if known.status not in ("draft", "pending", "auto-draft"):
+        return replace(known, warnings=(f"post {known.id} from the same sources is already "
+                                        f"{known.status}: left unchanged",))
+    return replace(wordpress.update_post(known.id, draft, status=status), reused=True)
+
+
+def file_under_author(wordpress: WordPressPort, post: PostResult, author_id: int | None,
+                      site: str = "") -> PostResult:
+    """The post filed under the site's author. Needs an account allowed to edit others'
+    posts (Editor): otherwise the post stays under its creator, with a warning. Setting it
+    again (a replayed step) changes nothing."""
+    if not author_id or post.reused and post.status not in ("draft", "pending", "auto-draft"):
+        return post
+    try:
+        wordpress.set_author(post.id, author_id)
+    except PublisherError as err:
+        message = f"post left under its creator, not filed under the site's author: {err}"
+        log.warning("site %s: post %s %s", site or "default", post.id, message)
+        return replace(post, warnings=(*post.warnings, message))
+    return post
 
 
 def story_hash(sources: list[Source]) -> str:

@@ -27,11 +27,11 @@ from pathlib import Path
 from croniter import croniter
 
 from .config import Settings
-from .errors import ConfigError, PublisherError, WordPressError
+from .errors import ConfigError, WordPressError
 from .limits import site_http
 from .models import PostResult
 from .net import Http
-from .pipeline import Options
+from .pipeline import Options, file_under_author  # noqa: F401 (its home before pipeline.push)
 from .redaction import remember
 from .wordpress import WordPressPort, open_client
 
@@ -263,22 +263,6 @@ def _author(site: Site, client: WordPressPort) -> int | None:
         raise ConfigError(f"site {site.name}: author {site.author!r} is not a user who can "
                           "write on the site; fix author in the sites file (a WordPress login)")
     return found
-
-
-def file_under_author(client: WordPressPort, post: PostResult, author_id: int | None,
-                      site: str = "") -> PostResult:
-    """The post filed under the site's author. Needs an account allowed to edit others'
-    posts (Editor): otherwise the post stays under its creator, with a warning. Setting it
-    again (a replayed step) changes nothing."""
-    if not author_id or post.reused and post.status not in ("draft", "pending", "auto-draft"):
-        return post
-    try:
-        client.set_author(post.id, author_id)
-    except PublisherError as err:
-        message = f"post left under its creator, not filed under the site's author: {err}"
-        log.warning("site %s: post %s %s", site or DEFAULT, post.id, message)
-        return replace(post, warnings=(*post.warnings, message))
-    return post
 
 
 def _check_schedule(schedule: str, where: str) -> None:

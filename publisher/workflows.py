@@ -45,7 +45,7 @@ import signal
 import socket
 import threading
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
 from dbos import DBOS, SetEnqueueOptions, SetWorkflowID
@@ -53,8 +53,8 @@ from dbos import DBOS, SetEnqueueOptions, SetWorkflowID
 from . import __version__, pipeline
 from .config import Settings
 from .errors import CONFIG, PublisherError, failure_class
-from .models import Brief, Draft, Outcome, PostResult, RelatedPosts, Source, Usage
-from .sites import file_under_author, load_sites, site_client
+from .models import DRAFTED, Brief, Draft, Outcome, PostResult, Source, Usage
+from .sites import load_sites, site_client
 
 log = logging.getLogger(__name__)
 
@@ -213,34 +213,60 @@ def story_workflow(job: StoryJob) -> StoryResult:
         return StoryResult(job.story_id, "failed", reason=STOPPED, title=title,
                            workflow_id=DBOS.workflow_id or "")
     runtime()._fresh_lookups.discard(DBOS.workflow_id)   # a replayed lookup proves nothing now
+    turns = Durable(job, title)
     try:
-        found = lookup_step(job.source_hash, job.site)
-        if found is not None:
-            return _finish(job, title, Outcome("skipped", reason="already_drafted", post=found))
-        prepared = _prepare(job)
-        if prepared.report.blocked:         # not an article WordPress may ever hold
-            folder = keep_step(job.story_id, prepared.draft, prepared.seo, prepared.report)
-            return _finish(job, title, Outcome(
-                "failed", reason=prepared.report.blocking[0], folder=folder,
-                error=f"the model's answer cannot be drafted ({', '.join(prepared.report.blocking)}"
-                      f"): not pushed, kept in {folder}", report=prepared.report))
-        post = push_step(job.story_id, prepared.draft, job.options.status, job.site)
-    except PublisherError as err:
-        return _finish(job, title, Outcome("failed", reason=err.reason, error=str(err)))
+        return pipeline.run_story(pipeline.Story(job.sources, job.brief, job.options), turns,
+                                  runtime().client_for(job.site), durable)
+    except PublisherError as err:        # the lookup (or the site's client) failed
+        return turns.failed(err, None)
     except Exception:
         log.exception("story %s: unexpected error (the workflow ends ERROR)", job.story_id)
         raise
-    crash_point("before_outcome")
-    return _finish(job, prepared.article.title or title,
-                   Outcome("drafted", post=post, draft=prepared.draft, report=prepared.report))
 
 
-def _prepare(job: StoryJob) -> pipeline.Prepared:
-    llm = DurableLLM(runtime().settings.model)
-    sources = list(job.sources)
-    options = replace(job.options, related=related_step(sources, job.site))
-    article, usage = pipeline.write(sources, job.brief, llm, options.related)
-    return pipeline.finish(article, usage, sources, job.brief, llm, options)
+def durable(name: str, fn: Callable, *args: Any, **kw: Any) -> Any:
+    """The pipeline's step hook inside a story workflow: each external call a checkpointed
+    step under its name, so a resumed story gets the recorded answer back."""
+    return DBOS.run_step({"name": name}, fn, *args, **kw)
+
+
+@dataclass(frozen=True)
+class Durable:
+    """The feed workflow's side of one story (pipeline.Turns): every call to WordPress and
+    the LLM a recorded step, the outcome recorded with the story's retry standing."""
+
+    job: StoryJob
+    title: str                             # the feed item's, until the article has one
+
+    def lookup(self, source_hash: str) -> pipeline.Found:
+        return pipeline.Found(post=lookup_step(source_hash, self.job.site))
+
+    def llm(self) -> "DurableLLM":
+        return DurableLLM(runtime().settings.model)
+
+    def push(self, draft: Draft, status: str | None, found: pipeline.Found) -> PostResult:
+        # create_post itself finds the post a lost attempt made (found is not needed)
+        return push_step(self.job.story_id, draft, status or "draft", self.job.site)
+
+    def kept_back(self, prepared: pipeline.Prepared) -> StoryResult:
+        report = prepared.report
+        folder = keep_step(self.job.story_id, prepared.draft, prepared.seo, report)
+        return self.record(Outcome(
+            "failed", reason=report.blocking[0], folder=folder, report=report,
+            error=f"the model's answer cannot be drafted ({', '.join(report.blocking)}): "
+                  f"not pushed, kept in {folder}"))
+
+    def unpushed(self, prepared: pipeline.Prepared) -> None:
+        return None                         # a feed story is always pushed
+
+    def failed(self, err: PublisherError, prepared: pipeline.Prepared | None) -> StoryResult:
+        return self.record(Outcome("failed", reason=err.reason, error=str(err)))
+
+    def record(self, outcome: Outcome) -> StoryResult:
+        if outcome.kind == DRAFTED:
+            crash_point("before_outcome")
+        title = outcome.draft.title if outcome.draft and outcome.draft.title else self.title
+        return _finish(self.job, title, outcome)
 
 
 def _finish(job: StoryJob, title: str, outcome: Outcome) -> StoryResult:
@@ -282,13 +308,6 @@ def keep_step(story_id: str, draft: Draft, seo, report) -> str:
     return str(folder)
 
 
-@DBOS.step(name="related")
-def related_step(sources: list[Source], site: str = "") -> RelatedPosts:
-    """The site's published posts near the story, asked once before writing; recorded, so a
-    resumed workflow writes with what the first attempt saw."""
-    return pipeline.related_posts(runtime().client_for(site), sources)
-
-
 @DBOS.step(name="lookup")
 def lookup_step(source_hash: str, site: str = "") -> PostResult | None:
     """WordPress is the truth: a post from these exact sources means the story is done, even
@@ -296,14 +315,10 @@ def lookup_step(source_hash: str, site: str = "") -> PostResult | None:
     client = runtime().client_for(site)
     if client is None:
         return None
-    existing = client.find_by_source_hash(source_hash)
-    if not existing:
-        if DBOS.workflow_id:
-            runtime()._fresh_lookups.add(DBOS.workflow_id)
-        return None
-    return PostResult(id=int(existing["id"]), status=existing.get("status", ""),
-                      slug=existing.get("slug", ""), link=existing.get("link", ""),
-                      edit_link=client.edit_link(int(existing["id"])), reused=True)
+    found = pipeline.lookup(client, source_hash)
+    if found.post is None and DBOS.workflow_id:
+        runtime()._fresh_lookups.add(DBOS.workflow_id)
+    return found.post
 
 
 def push_step(story_id: str, draft: Draft, status: str = "draft", site: str = "") -> PostResult:
@@ -324,28 +339,25 @@ def _push_tx(story_id: str, draft: Draft, status: str, site: str = "") -> PostRe
     # a recovered or retried push looks again (its post may exist from the lost attempt).
     fresh = DBOS.workflow_id in rt._fresh_lookups
     rt._fresh_lookups.discard(DBOS.workflow_id)
-    client = rt.client_for(site)
-    post = (client.create_post(draft, status=status, existing=None, looked_up=True) if fresh
-            else client.create_post(draft, status=status))
+    post = pipeline.push(rt.client_for(site), draft, status=status, looked_up=fresh,
+                         author_id=_author_id(rt, site), site=site)
     crash_point("after_post_created")
-    post = _file_under_author(rt, site, post)
     rt.store.record_post(rt.site_settings(site).wp_url, story_id, draft.source_hash, post,
                          within=rt.datasource.sql_session())
     return post
 
 
-def _file_under_author(rt: Runtime, site: str, post: PostResult) -> PostResult:
-    """The site's ``author`` (a WordPress login) becomes the post's author, as for
-    `draft --site` (sites.file_under_author)."""
+def _author_id(rt: Runtime, site: str) -> int | None:
+    """The user id of the site's ``author`` (a WordPress login), as `draft --site` files its
+    post (pipeline.push); None leaves the post under its creator."""
     wanted = rt.sites[site].author if site in rt.sites else ""
     if not wanted:
-        return post
+        return None
     try:
-        author_id = rt.author_id(site, wanted)
+        return rt.author_id(site, wanted)
     except PublisherError as err:
-        log.warning("site %s: post %s left under its creator: %s", site, post.id, err)
-        return post
-    return file_under_author(rt.client_for(site), post, author_id, site)
+        log.warning("site %s: posts left under their creator: %s", site, err)
+        return None
 
 
 @DBOS.step(name="outcome")

@@ -194,9 +194,7 @@ def _dry_draft(job, settings: Settings, store, progress=None) -> "Failure":
     title = job.titles[0] if job.titles else ""
     llm = make_llm(settings, store, job.story_id, progress=progress)
     try:
-        article, usage = pipeline.write(list(job.sources), job.brief, llm)
-        prepared = pipeline.finish(article, usage, list(job.sources), job.brief, llm,
-                                   job.options)
+        prepared = pipeline.prepare(list(job.sources), job.brief, job.options, llm)
         folder = Path(settings.drafts_dir) / f"{job.story_id}-{prepared.draft.slug or 'article'}"
         write_dry_run(folder, prepared.draft, prepared.seo, prepared.report,
                       site_url=settings.wp_url)

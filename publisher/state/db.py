@@ -17,7 +17,7 @@ import sqlite3
 import time
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, Protocol, Sequence
 
 from sqlalchemy import (Column, Connection, Engine, Float, Integer, MetaData, Table, Text,
                         and_, create_engine, event, func, insert, select, text)
@@ -156,6 +156,31 @@ def _sqlite_on_begin(conn: Connection) -> None:
     # write. Reads (marked by Store._reader) need no lock under WAL.
     reading = conn.get_execution_options().get("publisher_read_only")
     conn.exec_driver_sql("BEGIN" if reading else "BEGIN IMMEDIATE")
+
+
+class StorePort(Protocol):
+    """What the life of one story asks of the store (pipeline.py and its callers, api.py and
+    workflows.py): ``Store`` implements it; a test may give anything that does."""
+
+    def mark_source(self, story_id: str, url: str, source_hash: str, title: str) -> None:
+        ...
+
+    def post_for_hash(self, site: str, source_hash: str) -> dict[str, Any] | None:
+        ...
+
+    def record_llm_call(self, usage: Usage, story_id: str = "", site: str = "") -> int:
+        ...
+
+    def record_post(self, site: str, story_id: str, source_hash: str, post: PostResult,
+                    *, within=None) -> None:
+        ...
+
+    def record_outcome(self, story_id: str, outcome: Outcome, attempts: int = 1,
+                       site: str = "") -> int:
+        ...
+
+    def usage_totals(self, story_id: str | None = None) -> dict[str, Any]:
+        ...
 
 
 class Store:
