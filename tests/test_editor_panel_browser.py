@@ -2,7 +2,8 @@
 an editor uses it in real Chromium on the real local WordPress: a draft pushed by `publisher
 draft` (scripted model that invents a figure and a quotation and cannot fix them) opens with the
 panel in view, its SEO fields, Google-style result and facts to verify; an edited meta
-description is saved to the post's meta; publishing waits for the facts confirmation, which is
+description is saved to the post's meta; the posts list shows it in the "À vérifier" column
+and view; publishing waits for the facts confirmation, which is
 recorded in publisher_review. Screenshots go to the folder the test prints (or
 $PUBLISHER_SCREENSHOTS). Also: with Yoast active the panel writes Yoast's keys too; a draft
 without facts publishes unasked; scripts/wp-local keeps the plugin's folder in step."""
@@ -131,6 +132,20 @@ def edit_description_and_save(page) -> None:
         return !e.isSavingPost() && !e.isEditedPostDirty(); }""", timeout=30_000)
 
 
+def check_list_view(page, site, post_id: int, shots: Path) -> None:
+    """The posts list says which drafts wait for a facts check: an "À vérifier" column and a
+    view that lists only them (the shared site holds many posts: the view finds ours)."""
+    page.goto(f"{site.admin_url}edit.php?post_type=post&publisher_to_verify=1")
+    view = page.locator(".subsubsub .publisher_to_verify a")
+    assert view.get_attribute("aria-current") == "page" and "À vérifier" in view.inner_text()
+    assert page.locator("th#publisher_to_verify").inner_text().strip() == "À vérifier"
+    cell = page.locator(f"tr#post-{post_id} td.column-publisher_to_verify")
+    assert cell.inner_text().strip() == "Faits à vérifier"
+    marked = page.locator("td.column-publisher_to_verify .publisher-to-verify").count()
+    assert marked == page.locator("#the-list tr").count(), "the view lists only posts to check"
+    page.screenshot(path=str(shots / "posts-list.png"))
+
+
 def confirm_and_publish(page, shots: Path) -> None:
     page.locator(".editor-post-publish-panel__toggle").click()
     confirm = page.locator(".publisher-prepublish .publisher-review-confirm input")
@@ -165,6 +180,8 @@ def test_editor_reviews_seo_and_facts_in_the_block_editor_panel(
     assert saved["_yoast_wpseo_metadesc"] == post["meta"]["_yoast_wpseo_metadesc"]
     assert saved["publisher_review"] == ""
 
+    check_list_view(page, wp_site, post["id"], shots)
+    open_in_block_editor(page, wp_site, post["id"])
     confirm_and_publish(page, shots)
     page.screenshot(path=str(shots / "published.png"))
     assert not page.locator(".components-notice.is-warning", has_text="à vérifier").count()
