@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 
 import pytest
 
@@ -147,8 +148,8 @@ def test_every_dynamic_string_is_escaped():
     evil = "<script>alert(1)</script><img src=x onerror=alert(1)>"
     draft, seo, report = sample_inputs(title=evil)
     seo = SeoMeta(evil, evil, evil, evil, (evil,), evil, evil, (evil,))
-    report = Report(warnings=(evil,), untraceable=(evil,), repairs=(evil,), sources=(evil,),
-                    checks=(Check(evil, evil, "bad", evil), Check("x", "y", evil)),  # type: ignore
+    report = Report(warnings=(evil,), untraceable=(evil,), passages=(evil,), repairs=(evil,),
+                    sources=(evil,), checks=(Check(evil, evil, "bad", evil), Check("x", "y", evil)),  # type: ignore
                     usage=(Usage(evil, evil),))
     draft = Draft(**{**draft.to_dict(), "tags": (evil,), "excerpt": evil, "image": evil,
                      "image_alt": evil, "image_credit": evil, "status": evil,
@@ -159,6 +160,17 @@ def test_every_dynamic_string_is_escaped():
         assert tag not in {"script", "img"}
         assert not [a for a in attrs if a.startswith("on")]
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+def test_each_untraceable_fact_shows_its_nearest_source_passage():
+    draft, seo, report = sample_inputs()
+    report = replace(report, untraceable=("3 milliards d’euros", "« une décision historique »"),
+                     passages=("L’OTAN a promis 2,4 milliards d’euros à Kiev en 2024.", ""))
+    page = render_preview(draft, seo, report)
+    panel = page.split('class="panel untraceable"', 1)[1].split("</section>", 1)[0]
+    assert "3 milliards d’euros<blockquote class=\"passage\">Passage le plus proche : " \
+           "L’OTAN a promis 2,4 milliards d’euros à Kiev en 2024.</blockquote>" in panel
+    assert panel.count("<blockquote") == 1          # no passage found: none shown
 
 
 def test_outline_falls_back_to_the_content_headings():

@@ -111,6 +111,18 @@ def _items(values: Iterable[str], cls: str = "plain") -> str:
     return f'<ul class="{cls}">{lis}</ul>' if lis else '<p class="muted">Aucun.</p>'
 
 
+def _facts(claims: Iterable[str], passages: Iterable[str]) -> str:
+    """Each untraceable figure or quotation with the source sentence nearest to it, as the
+    block-editor panel shows them: where the editor starts checking."""
+    nearest = list(passages)
+    lis = "".join(
+        f"<li>{_e(claim)}" + (f'<blockquote class="passage">Passage le plus proche : '
+                              f"{_e(nearest[i])}</blockquote>" if i < len(nearest) and nearest[i]
+                              else "") + "</li>"
+        for i, claim in enumerate(claims))
+    return f'<ul class="plain warn">{lis}</ul>'
+
+
 def _serp_panel(s: Serp) -> str:
     initial = _e(s.site[:1].upper() or "?")
     notes = [rules.title_note(s.title_chars, s.title_px)
@@ -196,7 +208,7 @@ def _notes_panels(draft: Draft, report: Report) -> str:
     parts = [_panel("Avertissements", _items(warnings, "plain warn"), "warnings")]
     if report.untraceable:
         parts.append(_panel("Chiffres et citations introuvables dans les sources",
-                            _items(report.untraceable, "plain warn"), "untraceable"))
+                            _facts(report.untraceable, report.passages), "untraceable"))
     if report.injections:
         parts.append(_panel("Instructions suspectes dans les sources (ignorées)",
                             _items(report.injections, "plain warn"), "injections"))
