@@ -75,9 +75,10 @@ machine, so absolute times carry noise; the ratios and counts do not depend on i
 
 **Set-up**: the LLM is a local OpenAI-compatible server (`bench/llm_server.py`, the test suite's
 scripted server) answering at **{a["tokens_per_second"]:g} output tokens/s after
-{a["first_token_ms"]:g} ms to the first token**; publisher's writer does not stream, so each answer
-is held back until its last token would have been generated (first token + output tokens ÷
-speed), the same moment a streaming client would have it. Token counts are the server's
+{a["first_token_ms"]:g} ms to the first token**, streamed chunk by chunk at that pace as a real
+local server does; publisher reads every answer as a stream (first-token and between-chunk
+clocks, `writer/llm.py`), so the end-to-end time holds the model's own generation time, the
+physical limit the ratios compare against. Token counts are the server's
 (≈ 4 characters a token), priced as `{a["model"]}` at ${price_in:g} / ${price_out:g} per million
 input / output tokens. WordPress is the real local site (`scripts/wp-local`: `php -S` with 4
 workers, MariaDB, companion plugin) behind a timing proxy (`bench/wp_proxy.py`); the site is
