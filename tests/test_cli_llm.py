@@ -14,7 +14,8 @@ import sys
 from pathlib import Path
 
 from publisher.state.db import Store
-from tests.support.fakellm import FakeLLM, Reply, make_smart_handler, server_error
+from tests.support.fakellm import (FakeLLM, Reply, make_smart_handler, malformed_json,
+                                   server_error)
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "tests" / "fixtures" / "seeds" / "000_26b4b37e47165035.txt"
@@ -123,3 +124,27 @@ def test_a_failed_draft_still_counts_its_requests_in_json(tmp_path):
     printed = json.loads(result.stdout)
     assert printed["outcome"] == "failed" and printed["reason"] == "llm_unavailable"
     assert printed["llm"]["calls"] == count == 3
+
+
+def test_a_repair_that_fails_still_counts_its_requests(tmp_path):
+    # The real llama.cpp lane found it: an English first draft, a translation whose answer is
+    # unusable (garbled JSON, asked again, garbled again) — those requests were paid but left
+    # out of --json, the report and the state database.
+    smart = make_smart_handler(lang="en")
+
+    def handler(request):
+        if "<<<ARTICLE>>>" in request.prompt:
+            return malformed_json()
+        return smart(request)
+
+    with FakeLLM(handler) as server:
+        result = subprocess.run([*PUBLISHER, "draft", str(SEED), "--dry-run", "--json"],
+                                env=env_for(server, tmp_path), cwd=tmp_path, capture_output=True,
+                                text=True, timeout=120, stdin=subprocess.DEVNULL)
+        requests = list(server.requests)
+    translations = [r for r in requests if "<<<ARTICLE>>>" in r.prompt]
+    assert translations, "the gate asked for a translation"
+    printed = json.loads(result.stdout)
+    assert printed["llm"]["calls"] == len(requests), result.stderr
+    with Store(f"sqlite:///{tmp_path}/s.db") as store:
+        assert len(store.dump()["publisher_llm_calls"]) == len(requests)

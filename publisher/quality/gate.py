@@ -303,6 +303,9 @@ def _attempt(run: _Run, purpose: str, call: Callable[[Any], tuple[Article, Usage
     except LLMError as err:
         log.warning("repair %s failed: %s", purpose, err)
         run.warnings.append(f"Réparation impossible ({REPAIR_NAMES[purpose]}) : {err}")
+        spent = getattr(err, "usage", None)     # a failed repair was still asked (and paid)
+        if spent is not None and spent.requests:
+            run.usage.append(spent)
         return None
     if usage.requests:              # 0 when the writer found nothing to ask
         run.usage.append(usage)

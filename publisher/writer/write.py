@@ -209,13 +209,21 @@ def _ask(llm: LLM, messages: list[dict], schema: dict, purpose: str,
             if getattr(exc, "usage", None):
                 usages.append(exc.usage)
             if attempt == 2:
-                raise LLMError(f"the model's answer for {purpose} was cut at {max_tokens} "
+                err = LLMError(f"the model's answer for {purpose} was cut at {max_tokens} "
                                "tokens twice; use a model with a larger output limit or lower "
-                               "PUBLISHER_MIN_WORDS", reason="llm_truncated") from None
+                               "PUBLISHER_MIN_WORDS", reason="llm_truncated")
+                err.usage = merge_usage(usages, llm.model, purpose)   # both were paid
+                raise err from None
             log.warning("%s: answer cut at %d tokens, asking again with %d", purpose,
                         max_tokens, max_tokens * 2)
             max_tokens *= 2
             continue
+        except LLMError as exc:
+            if usages:                          # the cut first answer was paid too
+                spent = getattr(exc, "usage", None)
+                exc.usage = merge_usage([*usages, *([spent] if spent else [])], llm.model,
+                                        purpose)
+            raise
         usages.append(usage)
         return data, usages
     raise AssertionError("unreachable")
