@@ -300,7 +300,9 @@ def test_a_failed_repair_keeps_the_article_and_says_so(fake_llm, llm):
     fixed, report = run_gate(article, sources(*NATO), BRIEF, llm)
     assert fixed == article and fake_llm.purposes() == ["fix_facts"]
     assert any(w.startswith("Réparation impossible (correction des chiffres et citations)") for w in report.warnings)
-    assert len(report.untraceable) == 2 and report.usage == ()
+    assert len(report.untraceable) == 2
+    # the failed request is still counted (--json, the report and the database agree)
+    assert [(u.purpose, u.requests, u.status) for u in report.usage] == [("fix_facts", 1, "500")]
 
 
 def test_a_thin_source_whose_article_reached_the_target_is_not_called_unpadded(fake_llm, llm):
