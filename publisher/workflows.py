@@ -22,6 +22,11 @@ overlap never "recover" each other's work in flight; a run that finds workflows 
 by a dead process on this host takes them over. The engine's tables live in PUBLISHER_DB,
 beside publisher's own. Nothing outside this module imports ``dbos``.
 
+Wiring: the settings, store, clients, LLM and shared limits a step needs (``Runtime``) are no
+module global. ``launch()`` hands them to one ``Stories``, a DBOS configured instance whose
+workflow and step methods read ``self.runtime``; it is made before the engine starts, so a story
+left by a dead process is resumed on it (the engine records its class and config name).
+
 Scale-out (docs/scale.md): ``publisher worker`` runs with a stable executor ID (its worker
 ID), listens to the story and poll queues, and holds its identity in publisher_workers with a
 heartbeat, so a second live process with the same ID is refused while a restarted one (same
@@ -48,7 +53,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
-from dbos import DBOS, SetEnqueueOptions, SetWorkflowID
+from dbos import DBOS, DBOSConfiguredInstance, SetEnqueueOptions, SetWorkflowID
 
 from . import __version__, pipeline
 from .config import Settings
@@ -120,7 +125,7 @@ class StoryResult:
         return self.input_tokens + self.output_tokens
 
 
-# --- the process's runtime: what steps need and workflow inputs can't carry --------------------
+# --- an engine's runtime: what steps need and workflow inputs can't carry ---------------------
 
 @dataclass
 class Runtime:
@@ -187,15 +192,6 @@ def open_site_client(site, settings: Settings, shared):
     return site_client(site, settings, shared)
 
 
-_runtime: Runtime | None = None
-
-
-def runtime() -> Runtime:
-    if _runtime is None:
-        raise RuntimeError("publisher.workflows.launch() was not called in this process")
-    return _runtime
-
-
 def crash_point(point: str) -> None:
     """Fault-injection hook for the crash tests (see the module docstring)."""
     if os.environ.get("PUBLISHER_CRASH_AT") == point:
@@ -204,24 +200,139 @@ def crash_point(point: str) -> None:
         os.kill(os.getpid(), signal.SIGKILL)
 
 
-# --- the workflow ----------------------------------------------------------------------------
+# --- the workflow: methods of one configured instance per engine -----------------------------
 
-@DBOS.workflow(name="publisher.story", max_recovery_attempts=20)
-def story_workflow(job: StoryJob) -> StoryResult:
-    title = job.titles[0] if job.titles else (job.sources[0].title if job.sources else "")
-    if runtime().stopping.is_set():     # a feed run met a wrong setting: no story after it
-        return StoryResult(job.story_id, "failed", reason=STOPPED, title=title,
-                           workflow_id=DBOS.workflow_id or "")
-    runtime()._fresh_lookups.discard(DBOS.workflow_id)   # a replayed lookup proves nothing now
-    turns = Durable(job, title)
-    try:
-        return pipeline.run_story(pipeline.Story(job.sources, job.brief, job.options), turns,
-                                  runtime().client_for(job.site), durable)
-    except PublisherError as err:        # the lookup (or the site's client) failed
-        return turns.failed(err, None)
-    except Exception:
-        log.exception("story %s: unexpected error (the workflow ends ERROR)", job.story_id)
-        raise
+STORIES_CLASS = "publisher.Stories"
+STORIES_CONFIG = "publisher"       # recorded with each story: recovery finds the instance by it
+
+
+@DBOS.dbos_class(STORIES_CLASS)
+class Stories(DBOSConfiguredInstance):
+    """The story workflow and its steps, bound to one engine's wiring (``self.runtime``).
+
+    Made by ``launch()`` before the engine starts, so a story left by a dead process finds it
+    by class and config name; ``Engine.close()`` withdraws it. The engine records the config
+    name, never the wiring: a workflow's input stays its StoryJob."""
+
+    def __init__(self, runtime: Runtime):
+        self.runtime = runtime
+        super().__init__(STORIES_CONFIG)
+
+    @DBOS.workflow(name="publisher.story", max_recovery_attempts=20)
+    def story_workflow(self, job: StoryJob) -> StoryResult:
+        rt = self.runtime
+        title = job.titles[0] if job.titles else (job.sources[0].title if job.sources else "")
+        if rt.stopping.is_set():        # a feed run met a wrong setting: no story after it
+            return StoryResult(job.story_id, "failed", reason=STOPPED, title=title,
+                               workflow_id=DBOS.workflow_id or "")
+        rt._fresh_lookups.discard(DBOS.workflow_id)   # a replayed lookup proves nothing now
+        turns = Durable(job, title, self)
+        try:
+            return pipeline.run_story(pipeline.Story(job.sources, job.brief, job.options),
+                                      turns, rt.client_for(job.site), durable)
+        except PublisherError as err:   # the lookup (or the site's client) failed
+            return turns.failed(err, None)
+        except Exception:
+            log.exception("story %s: unexpected error (the workflow ends ERROR)", job.story_id)
+            raise
+
+    def enqueue(self, job: StoryJob) -> None:
+        with SetWorkflowID(job.workflow_id), SetEnqueueOptions(queue_partition_key=job.partition):
+            DBOS.enqueue_workflow(QUEUE, self.story_workflow, job)
+
+    @DBOS.step(name="llm")
+    def llm_step(self, messages: list[dict], schema: dict, purpose: str,
+                 max_tokens: int | None) -> tuple[dict, Usage]:
+        crash_point("llm_call")
+        return self.runtime.llm.complete_json(messages, schema, purpose=purpose,
+                                              max_tokens=max_tokens)
+
+    @DBOS.step(name="keep")
+    def keep_step(self, story_id: str, draft: Draft, seo, report) -> str:
+        """A refused answer is kept as a dry-run folder (with the report saying why), never
+        lost: an editor can read it, fix it and `publisher push` it."""
+        from pathlib import Path
+        from .render.preview import write_dry_run
+        settings = self.runtime.settings
+        folder = Path(settings.drafts_dir) / f"{story_id}-{draft.slug or 'article'}"
+        write_dry_run(folder, draft, seo, report, site_url=settings.wp_url)
+        return str(folder)
+
+    @DBOS.step(name="lookup")
+    def lookup_step(self, source_hash: str, site: str = "") -> PostResult | None:
+        """WordPress is the truth: a post from these exact sources means the story is done,
+        even when the local database was lost."""
+        client = self.runtime.client_for(site)
+        if client is None:
+            return None
+        found = pipeline.lookup(client, source_hash)
+        if found.post is None and DBOS.workflow_id:
+            self.runtime._fresh_lookups.add(DBOS.workflow_id)
+        return found.post
+
+    def push_step(self, story_id: str, draft: Draft, status: str = "draft",
+                  site: str = "") -> PostResult:
+        """Create the post (create_post itself reuses a post with the same source hash) and
+        record it in publisher_posts within the transaction that records the step."""
+        rt = self.runtime
+        if rt.client_for(site) is None:
+            raise PublisherError("WordPress is not configured: set WP_URL, WP_USERNAME and "
+                                 "WP_APP_PASSWORD", reason="config")
+        return rt.datasource.run_tx_step({"name": "push", "isolation_level": "SERIALIZABLE"},
+                                         self._push_tx, story_id, draft, status, site)
+
+    def _push_tx(self, story_id: str, draft: Draft, status: str, site: str = "") -> PostResult:
+        rt = self.runtime
+        # The status comes from the user's settings, passed explicitly: the client refuses
+        # "publish" found only in a payload. A lookup this execution just did is not asked
+        # again; a recovered or retried push looks again (its post may exist from the lost
+        # attempt).
+        fresh = DBOS.workflow_id in rt._fresh_lookups
+        rt._fresh_lookups.discard(DBOS.workflow_id)
+        post = pipeline.push(rt.client_for(site), draft, status=status, looked_up=fresh,
+                             author_id=_author_id(rt, site), site=site)
+        crash_point("after_post_created")
+        rt.store.record_post(rt.site_settings(site).wp_url, story_id, draft.source_hash, post,
+                             within=rt.datasource.sql_session())
+        return post
+
+    @DBOS.step(name="outcome")
+    def outcome_step(self, story_id: str, workflow_id: str, title: str, url: str,
+                     source_hash: str, outcome: Outcome, site: str = "",
+                     outlets: tuple[str, ...] = ()) -> StoryResult:
+        from .state import retries
+        rt = self.runtime
+        store = rt.store
+        store.mark_source(story_id, url, source_hash, title)
+        if outcome.post is not None and outcome.kind == "skipped":
+            store.record_post(rt.site_settings(site).wp_url, story_id, source_hash,
+                              outcome.post)
+        standing = retries.note(store, story_id, outcome.kind, outcome.reason, outcome.error,
+                                settings=rt.settings, site=site or "default", title=title,
+                                outlets=outlets)
+        store.record_outcome(story_id, outcome, attempts=max(1, standing["attempts"]),
+                             site=site or "default")
+        _log_outcome(story_id, title, outcome, standing)
+        if outcome.kind == "failed" and failure_class(outcome.reason) == CONFIG:
+            rt.config_failure.set()
+            if rt.stop_on_config:
+                rt.stopping.set()
+        spent = store.usage_totals(story_id) if outcome.kind != "skipped" else {}
+        return _story_result(story_id, workflow_id, title, outcome, spent)
+
+    @DBOS.step(name="collect")
+    def collect_step(self, urls: list[str], site: str = ""):
+        return self._poller(site).poll_batch(urls)
+
+    @DBOS.step(name="commit")
+    def commit_step(self, batch, site: str = "") -> None:
+        self._poller(site).commit(batch)
+
+    def _poller(self, site: str = ""):
+        poller = self.runtime.poller_for(site)
+        if poller is None:
+            raise RuntimeError("this process does not watch feeds (no poller set)")
+        return poller
 
 
 def durable(name: str, fn: Callable, *args: Any, **kw: Any) -> Any:
@@ -237,20 +348,22 @@ class Durable:
 
     job: StoryJob
     title: str                             # the feed item's, until the article has one
+    stories: Stories                       # the engine's steps and wiring
 
     def lookup(self, source_hash: str) -> pipeline.Found:
-        return pipeline.Found(post=lookup_step(source_hash, self.job.site))
+        return pipeline.Found(post=self.stories.lookup_step(source_hash, self.job.site))
 
     def llm(self) -> "DurableLLM":
-        return DurableLLM(runtime().settings.model)
+        return DurableLLM(self.stories)
 
     def push(self, draft: Draft, status: str | None, found: pipeline.Found) -> PostResult:
         # create_post itself finds the post a lost attempt made (found is not needed)
-        return push_step(self.job.story_id, draft, status or "draft", self.job.site)
+        return self.stories.push_step(self.job.story_id, draft, status or "draft",
+                                      self.job.site)
 
     def kept_back(self, prepared: pipeline.Prepared) -> StoryResult:
         report = prepared.report
-        folder = keep_step(self.job.story_id, prepared.draft, prepared.seo, report)
+        folder = self.stories.keep_step(self.job.story_id, prepared.draft, prepared.seo, report)
         return self.record(Outcome(
             "failed", reason=report.blocking[0], folder=folder, report=report,
             error=f"the model's answer cannot be drafted ({', '.join(report.blocking)}): "
@@ -266,85 +379,25 @@ class Durable:
         if outcome.kind == DRAFTED:
             crash_point("before_outcome")
         title = outcome.draft.title if outcome.draft and outcome.draft.title else self.title
-        return _finish(self.job, title, outcome)
-
-
-def _finish(job: StoryJob, title: str, outcome: Outcome) -> StoryResult:
-    return outcome_step(job.story_id, job.workflow_id, title, job.sources[0].url if job.sources
-                        else "", job.source_hash, outcome, job.site,
-                        tuple(s.label for s in job.sources))
+        job = self.job
+        return self.stories.outcome_step(
+            job.story_id, job.workflow_id, title, job.sources[0].url if job.sources else "",
+            job.source_hash, outcome, job.site, tuple(s.label for s in job.sources))
 
 
 class DurableLLM:
     """What the pipeline sees as its LLM: each complete_json() is one recorded step, so a
     resumed workflow replays the answers in order instead of asking again."""
 
-    def __init__(self, model: str):
-        self.model = model
+    def __init__(self, stories: Stories):
+        self.model = stories.runtime.settings.model
+        self._stories = stories
 
     def complete_json(self, messages: list[dict], schema: dict, *, purpose: str,
                       max_tokens: int | None = None) -> tuple[dict, Usage]:
-        result = llm_step(messages, schema, purpose, max_tokens)
+        result = self._stories.llm_step(messages, schema, purpose, max_tokens)
         crash_point("after_llm")
         return result
-
-
-@DBOS.step(name="llm")
-def llm_step(messages: list[dict], schema: dict, purpose: str,
-             max_tokens: int | None) -> tuple[dict, Usage]:
-    crash_point("llm_call")
-    return runtime().llm.complete_json(messages, schema, purpose=purpose, max_tokens=max_tokens)
-
-
-@DBOS.step(name="keep")
-def keep_step(story_id: str, draft: Draft, seo, report) -> str:
-    """A refused answer is kept as a dry-run folder (with the report saying why), never lost:
-    an editor can read it, fix it and `publisher push` it."""
-    from pathlib import Path
-    from .render.preview import write_dry_run
-    settings = runtime().settings
-    folder = Path(settings.drafts_dir) / f"{story_id}-{draft.slug or 'article'}"
-    write_dry_run(folder, draft, seo, report, site_url=settings.wp_url)
-    return str(folder)
-
-
-@DBOS.step(name="lookup")
-def lookup_step(source_hash: str, site: str = "") -> PostResult | None:
-    """WordPress is the truth: a post from these exact sources means the story is done, even
-    when the local database was lost."""
-    client = runtime().client_for(site)
-    if client is None:
-        return None
-    found = pipeline.lookup(client, source_hash)
-    if found.post is None and DBOS.workflow_id:
-        runtime()._fresh_lookups.add(DBOS.workflow_id)
-    return found.post
-
-
-def push_step(story_id: str, draft: Draft, status: str = "draft", site: str = "") -> PostResult:
-    """Create the post (create_post itself reuses a post with the same source hash) and record
-    it in publisher_posts within the transaction that records the step."""
-    rt = runtime()
-    if rt.client_for(site) is None:
-        raise PublisherError("WordPress is not configured: set WP_URL, WP_USERNAME and "
-                             "WP_APP_PASSWORD", reason="config")
-    return rt.datasource.run_tx_step({"name": "push", "isolation_level": "SERIALIZABLE"},
-                                     _push_tx, story_id, draft, status, site)
-
-
-def _push_tx(story_id: str, draft: Draft, status: str, site: str = "") -> PostResult:
-    rt = runtime()
-    # The status comes from the user's settings, passed explicitly: the client refuses
-    # "publish" found only in a payload. A lookup this execution just did is not asked again;
-    # a recovered or retried push looks again (its post may exist from the lost attempt).
-    fresh = DBOS.workflow_id in rt._fresh_lookups
-    rt._fresh_lookups.discard(DBOS.workflow_id)
-    post = pipeline.push(rt.client_for(site), draft, status=status, looked_up=fresh,
-                         author_id=_author_id(rt, site), site=site)
-    crash_point("after_post_created")
-    rt.store.record_post(rt.site_settings(site).wp_url, story_id, draft.source_hash, post,
-                         within=rt.datasource.sql_session())
-    return post
 
 
 def _author_id(rt: Runtime, site: str) -> int | None:
@@ -360,26 +413,8 @@ def _author_id(rt: Runtime, site: str) -> int | None:
         return None
 
 
-@DBOS.step(name="outcome")
-def outcome_step(story_id: str, workflow_id: str, title: str, url: str, source_hash: str,
-                 outcome: Outcome, site: str = "", outlets: tuple[str, ...] = ()) -> StoryResult:
-    from .state import retries
-    store = runtime().store
-    store.mark_source(story_id, url, source_hash, title)
-    if outcome.post is not None and outcome.kind == "skipped":
-        store.record_post(runtime().site_settings(site).wp_url, story_id, source_hash,
-                          outcome.post)
-    standing = retries.note(store, story_id, outcome.kind, outcome.reason, outcome.error,
-                            settings=runtime().settings, site=site or "default", title=title,
-                            outlets=outlets)
-    store.record_outcome(story_id, outcome, attempts=max(1, standing["attempts"]),
-                         site=site or "default")
-    _log_outcome(story_id, title, outcome, standing)
-    if outcome.kind == "failed" and failure_class(outcome.reason) == CONFIG:
-        runtime().config_failure.set()
-        if runtime().stop_on_config:
-            runtime().stopping.set()
-    spent = store.usage_totals(story_id) if outcome.kind != "skipped" else {}
+def _story_result(story_id: str, workflow_id: str, title: str, outcome: Outcome,
+                  spent: dict) -> StoryResult:
     post = outcome.post
     return StoryResult(
         story_id=story_id, kind=outcome.kind, reason=outcome.reason, error=outcome.error,
@@ -410,35 +445,42 @@ def poll_workflow(scheduled_at, context: dict) -> int:
     """One scheduled poll: collect the new stories (a step), queue each as its own workflow
     (a child, by its story ID: already queued or done means nothing new), then mark the items
     seen (a step). Returns the number of stories queued. It only enqueues: workers draft."""
+    stories = _scheduled_stories()
     site = context.get("site", "")
-    batch = collect_step(list(context["urls"]), site)
+    batch = stories.collect_step(list(context["urls"]), site)
     for job, _ in batch.stories:
-        _enqueue(job)
-    commit_step(batch, site)
+        stories.enqueue(job)
+    stories.commit_step(batch, site)
     log.info("poll %s %s: %d stories queued", site, scheduled_at, len(batch.stories))
     return len(batch.stories)
 
 
-def _enqueue(job: StoryJob) -> None:
-    with SetWorkflowID(job.workflow_id), SetEnqueueOptions(queue_partition_key=job.partition):
-        DBOS.enqueue_workflow(QUEUE, story_workflow, job)
+def _scheduled_stories() -> Stories:
+    """The engine's Stories, for the one workflow the engine's scheduler starts: a schedule
+    names a plain function (DBOS 3.4 records no config name for scheduled runs), so the poll
+    looks the instance up where the engine's own recovery does, in DBOS's registry of
+    configured instances (DBOS's, not publisher's: launch() fills it, close() empties it)."""
+    found = _dbos_instances().get(_instance_key())
+    if found is None:
+        raise RuntimeError("this process has no running engine (publisher.workflows.launch)")
+    return found
 
 
-@DBOS.step(name="collect")
-def collect_step(urls: list[str], site: str = ""):
-    return _poller(site).poll_batch(urls)
+def _dbos_instances() -> dict:
+    from dbos._dbos import _get_or_create_dbos_registry
+    return _get_or_create_dbos_registry().instance_info_map
 
 
-@DBOS.step(name="commit")
-def commit_step(batch, site: str = "") -> None:
-    _poller(site).commit(batch)
+def _instance_key() -> str:
+    return f"{STORIES_CLASS}/{STORIES_CONFIG}"     # how DBOS's registry names the instance
 
 
-def _poller(site: str = ""):
-    poller = runtime().poller_for(site)
-    if poller is None:
-        raise RuntimeError("this process does not watch feeds (no poller set)")
-    return poller
+def _withdraw(stories: Stories) -> None:
+    """Take this engine's Stories out of DBOS's registry. DBOS has no call for it, and a later
+    engine in this process (tests, a restarted watch) registers its own under the same name,
+    as recovery needs."""
+    if _dbos_instances().get(_instance_key()) is stories:
+        del _dbos_instances()[_instance_key()]
 
 
 # --- the engine: launch, submit, wait, close ---------------------------------------------------
@@ -452,10 +494,17 @@ class Engine:
         self.worker_id = worker_id
         self.executor_id = worker_id or executor_id()
         self._beat: threading.Event | None = None
+        self.stories: Stories | None = None     # launch() binds it before the engine starts
+
+    @property
+    def runtime(self) -> Runtime:
+        if self.stories is None:
+            raise RuntimeError("publisher.workflows.launch() makes the engine: call it")
+        return self.stories.runtime
 
     def submit(self, job: StoryJob) -> str:
         """Enqueue the story; a workflow with this ID (queued, running or done) is reused."""
-        _enqueue(job)
+        self.stories.enqueue(job)
         return job.workflow_id
 
     def unfinished(self) -> list[str]:
@@ -511,7 +560,7 @@ class Engine:
     def config_failed(self) -> bool:
         """Whether a story failed for a configuration reason since the last call (watch then
         checks the LLM and WordPress again)."""
-        flag = runtime().config_failure
+        flag = self.runtime.config_failure
         failed = flag.is_set()
         flag.clear()
         return failed
@@ -542,19 +591,19 @@ class Engine:
         return [h.get_workflow_id() for h in handles]
 
     def set_poller(self, poller) -> None:
-        runtime().poller = poller
+        self.runtime.poller = poller
 
     def use_clients(self, clients: dict) -> None:
         """Clients already made (and checked) for named sites: no need to make them again."""
-        rt = runtime()
+        rt = self.runtime
         with rt._lock:
             rt._clients.update({k: v for k, v in clients.items() if k in rt.sites})
 
     def client_for(self, site: str):
-        return runtime().client_for(site)
+        return self.runtime.client_for(site)
 
     def set_poller_factory(self, factory) -> None:
-        runtime().poller_factory = factory
+        self.runtime.poller_factory = factory
 
     def schedule(self, urls: list[str], cron: str, site: str = "") -> str:
         """Poll ``urls`` on ``cron`` (seconds field first) from this process until unscheduled."""
@@ -608,16 +657,19 @@ class Engine:
 
     def close(self) -> None:
         """Stop taking work, let the workflows running here finish, shut the engine down."""
-        global _runtime
         timeout = int(self.settings.item_timeout + 120)     # the longest a story may take
         DBOS.destroy(workflow_completion_timeout_sec=timeout)
-        if self._beat is not None and _runtime is not None:
+        stories, self.stories = self.stories, None
+        if stories is None:
+            return                              # closed already
+        _withdraw(stories)
+        rt = stories.runtime
+        if self._beat is not None:
             from .state.limits import release_worker
             self._beat.set()
-            release_worker(_runtime.store, self.worker_id, os.getpid())
-        if _runtime is not None and _runtime.datasource is not None:
-            _runtime.datasource.engine.dispose()
-        _runtime = None
+            release_worker(rt.store, self.worker_id, os.getpid())
+        if rt.datasource is not None:
+            rt.datasource.engine.dispose()
 
 
 MODES = {"run": [QUEUE], "watch": [QUEUE, POLL_QUEUE], "worker": [QUEUE, POLL_QUEUE],
@@ -633,7 +685,6 @@ def launch(settings: Settings, concurrency: int = 1, *, wordpress=None, llm=None
     ``mode``: "run" (a feed run: drafts stories here too), "watch" (also runs polls),
     "worker" (a stable ``worker_id``; drafts and polls), "enqueue" (drafts nothing here).
     ``llm_progress``: the terminal's status line, told of each LLM call's progress."""
-    global _runtime
     from dbos import SQLAlchemyDatasource
     from .state.db import Store, engine_url
     from .state.limits import Limits
@@ -650,9 +701,15 @@ def launch(settings: Settings, concurrency: int = 1, *, wordpress=None, llm=None
     # Every site of the file, not only the ones this run polls: a process that drafts takes
     # any story from the shared queue.
     named = {s.name: s for s in (*load_sites(settings), *sites) if not s.implicit}
-    _runtime = Runtime(settings, store, wordpress, llm, datasource, sites=named, shared=shared,
-                       stop_on_config=mode == "run")
-    DBOS.launch()
+    # The wiring is this engine's, passed to the one Stories instance, which must exist before
+    # DBOS.launch() recovers the stories that name it.
+    engine.stories = Stories(Runtime(settings, store, wordpress, llm, datasource, sites=named,
+                                     shared=shared, stop_on_config=mode == "run"))
+    try:
+        DBOS.launch()
+    except BaseException:
+        _withdraw(engine.stories)           # a later launch in this process brings its own
+        raise
     # Queues live in the engine's database, so they are declared once it is open. Their
     # settings are shared by every process: a process that only enqueues leaves them alone.
     _register_queues(settings, concurrency, "never_update" if mode.startswith("enqueue")
