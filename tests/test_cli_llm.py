@@ -13,6 +13,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from publisher.state.db import Store
 from tests.support.fakellm import (FakeLLM, Reply, make_smart_handler, malformed_json,
                                    server_error)
@@ -126,15 +128,21 @@ def test_a_failed_draft_still_counts_its_requests_in_json(tmp_path):
     assert printed["llm"]["calls"] == count == 3
 
 
-def test_a_repair_that_fails_still_counts_its_requests(tmp_path):
+EMPTY_ARTICLE = {"title": "Titre", "introduction": [], "sections": [], "conclusion": {},
+                 "keyphrase": "", "meta_title": "", "meta_description": "", "tags": []}
+
+
+@pytest.mark.parametrize("answer", [malformed_json, lambda: Reply(json=EMPTY_ARTICLE)],
+                         ids=["garbled twice", "valid JSON without a body"])
+def test_a_repair_that_fails_still_counts_its_requests(tmp_path, answer):
     # The real llama.cpp lane found it: an English first draft, a translation whose answer is
-    # unusable (garbled JSON, asked again, garbled again) — those requests were paid but left
-    # out of --json, the report and the state database.
+    # unusable (garbled JSON asked again; or JSON with no body, as Gemma 270M answered) —
+    # those requests were paid but left out of --json and the report.
     smart = make_smart_handler(lang="en")
 
     def handler(request):
         if "<<<ARTICLE>>>" in request.prompt:
-            return malformed_json()
+            return answer()
         return smart(request)
 
     with FakeLLM(handler) as server:

@@ -239,7 +239,7 @@ def write_article(sources: list[Source], brief: Brief, llm: LLM, keyphrase: str 
     messages = _messages(write_prompt(sources, brief, keyphrase, related))
     data, usages = _ask(llm, messages, ARTICLE_SCHEMA, "write",
                         _max_tokens(target_words(brief.min_words)))
-    article = article_from_json(data)
+    article = _paid_article(data, usages, llm, "write")
     if keyphrase and not article.suggestions.keyphrase:
         article = replace(article, suggestions=replace(article.suggestions, keyphrase=keyphrase))
     return article, usages
@@ -285,7 +285,18 @@ def rewrite_in_french(article: Article, sources: list[Source], brief: Brief, llm
         article=_article_data(article), sources=sources_block(sources))
     data, usages = _ask(llm, _messages(user), ARTICLE_SCHEMA, "translate",
                         _max_tokens(target_words(brief.min_words)))
-    return article_from_json(data), merge_usage(usages, llm.model, "translate")
+    return (_paid_article(data, usages, llm, "translate"),
+            merge_usage(usages, llm.model, "translate"))
+
+
+def _paid_article(data: dict, usages: list[Usage], llm: LLM, purpose: str) -> Article:
+    """``article_from_json``; an answer received but unusable (no body) was still paid: the
+    LLMError carries what it cost, so --json, the report and the database count it."""
+    try:
+        return article_from_json(data)
+    except LLMError as exc:
+        exc.usage = merge_usage(usages, llm.model, purpose)
+        raise
 
 
 def _translate_passages(article: Article, wanted: set[str], template: Template,
