@@ -368,20 +368,29 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header("Content-Type", "text/event-stream")
             self.send_header("Cache-Control", "no-cache")
             self.end_headers()
+            # The k-th content piece leaves k / tps after the first token, on a schedule kept
+            # against the clock: waits that each overshoot a little would otherwise add up
+            # (hundreds of ms over an article) and be charged to the client by the benchmark.
+            start, pieces = None, 0
             for number, chunk in enumerate(_stream_chunks(request, reply, self.fake)):
                 if first and self.fake._stop.wait(first):
                     return
                 first = 0.0
+                if start is None:
+                    start = time.monotonic()
                 if reply.cut_after is not None and number >= reply.cut_after:
                     return self._drop()
                 if reply.pause_after and number == reply.pause_after[0] and \
                         self.fake._stop.wait(reply.pause_after[1]):
                     return
+                if tps and chunk["choices"] and chunk["choices"][0]["delta"].get("content"):
+                    pieces += 1
+                    delay = start + pieces / tps - time.monotonic()
+                    if delay > 0 and self.fake._stop.wait(delay):
+                        return
                 self.wfile.write(b"data: " + json.dumps(chunk, ensure_ascii=False)
                                  .encode("utf-8") + b"\n\n")
                 self.wfile.flush()
-                if tps and chunk["choices"] and self.fake._stop.wait(1.0 / tps):
-                    return
             self.wfile.write(b"data: [DONE]\n\n")
         except OSError:
             pass
