@@ -32,6 +32,9 @@ from .port import Check
 
 log = logging.getLogger(__name__)
 
+UNVERIFIED_NOT_PUBLISHED = ("not published: it holds figures or quotations to verify; saved as "
+                            "pending review, for an editor to confirm them in the publisher "
+                            "panel and publish")
 SEO_KEYS = ("_yoast_wpseo_title", "_yoast_wpseo_metadesc", "_yoast_wpseo_focuskw",
             "rank_math_title", "rank_math_description", "rank_math_focus_keyword")
 SOURCE_KEYS = ("publisher_source_url", "publisher_source_hash", "publisher_report")
@@ -282,6 +285,13 @@ class WordPressClient:
         meta = self._meta(draft, warnings)
         if meta:
             payload["meta"] = meta
+        unverified = meta.get("publisher_to_verify") == "1"
+        if unverified and payload.get("status") in ("publish", "future"):
+            # The companion refuses to publish unverified facts (a 403 that would fail the
+            # story, and stop a feed run as if the site were misconfigured): ask for review.
+            payload["status"] = "pending"
+            payload.pop("date_gmt", None)
+            warnings.append(UNVERIFIED_NOT_PUBLISHED)
         media = self._featured(draft, warnings, existing)
         if media:
             payload["featured_media"] = media
