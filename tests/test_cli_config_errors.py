@@ -8,20 +8,10 @@ import json
 
 import pytest
 
-from tests.support.crash import Newsroom, cli_env, drafts, new_nonce, run_cli, summary_json
+from tests.support.crash import newsroom, site  # noqa: F401  (fixtures)
+from tests.support.crash import cli_env, drafts, run_cli, summary_json
 from tests.support.fakellm import Reply, smart_handler
-from tests.support.feedsite import FeedSite, seed_text
-
-
-@pytest.fixture
-def site():
-    with FeedSite() as server:
-        yield server
-
-
-@pytest.fixture
-def newsroom(site):
-    return Newsroom(site, new_nonce())
+from tests.support.feedsite import seed_text
 
 
 @pytest.fixture

@@ -8,24 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.crash import (Newsroom, cli_env, drafts, new_nonce, run_cli, start_cli,
-                                 summary_json)
+from tests.support.crash import newsroom, site  # noqa: F401  (fixtures)
+from tests.support.crash import cli_env, drafts, run_cli, start_cli, summary_json
 from tests.support.fakellm import server_error, smart_handler
-from tests.support.feedsite import FeedSite, closed_port
+from tests.support.feedsite import closed_port
 
 
 BROKEN = (Path(__file__).parent / "fixtures" / "feeds" / "malformed.xml").read_bytes()
-
-
-@pytest.fixture
-def site():
-    with FeedSite() as server:
-        yield server
-
-
-@pytest.fixture
-def newsroom(site):
-    return Newsroom(site, new_nonce())
 
 
 @pytest.fixture

@@ -8,15 +8,10 @@ import json
 
 import pytest
 
+from tests.support.crash import site  # noqa: F401  (fixtures)
 from tests.support.crash import Newsroom, cli_env, drafts, new_nonce, run_cli, summary_json
 from tests.support.fakellm import smart_handler
 from tests.support.feedsite import FeedSite
-
-
-@pytest.fixture
-def site():
-    with FeedSite() as server:
-        yield server
 
 
 @pytest.fixture

@@ -9,22 +9,9 @@ import json
 import time
 from datetime import datetime, timezone
 
-import pytest
-
-from tests.support.crash import Newsroom, cli_env, drafts, new_nonce, run_cli, summary_json
+from tests.support.crash import newsroom, site  # noqa: F401  (fixtures)
+from tests.support.crash import cli_env, drafts, run_cli, summary_json
 from tests.support.fakellm import server_error, smart_handler
-from tests.support.feedsite import FeedSite
-
-
-@pytest.fixture
-def site():
-    with FeedSite() as server:
-        yield server
-
-
-@pytest.fixture
-def newsroom(site):
-    return Newsroom(site, new_nonce())
 
 
 def feed(env, tmp_path, *args):

@@ -15,20 +15,9 @@ import time
 
 import pytest
 
-from tests.support.crash import Newsroom, cli_env, drafts, new_nonce, run_cli, start_cli
+from tests.support.crash import newsroom, site  # noqa: F401  (fixtures)
+from tests.support.crash import cli_env, drafts, run_cli, start_cli
 from tests.support.fakellm import smart_handler
-from tests.support.feedsite import FeedSite
-
-
-@pytest.fixture
-def site():
-    with FeedSite() as server:
-        yield server
-
-
-@pytest.fixture
-def newsroom(site):
-    return Newsroom(site, new_nonce())
 
 
 @pytest.fixture

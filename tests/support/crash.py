@@ -19,6 +19,7 @@ import uuid
 from datetime import datetime, timezone
 from pathlib import Path
 
+import pytest
 import requests
 
 from tests.support.feedsite import FeedSite, Page, seed_text
@@ -33,6 +34,21 @@ KYIV = (("000", "Le Courrier de l'Est", "courrier"), ("002", "La Gazette du Nord
 
 def new_nonce() -> str:
     return "n" + uuid.uuid4().hex[:10]
+
+
+# Fixtures for the tests that run feeds through the CLI (import them by name).
+
+@pytest.fixture
+def site():
+    """A local news site serving pages and feeds (FeedSite), closed after the test."""
+    with FeedSite() as server:
+        yield server
+
+
+@pytest.fixture
+def newsroom(site):
+    """The seed stories published on ``site`` under this test's own nonce."""
+    return Newsroom(site, new_nonce())
 
 
 def cli_env(fake_llm, wp_site, tmp_path: Path, **extra: str) -> dict[str, str]:
